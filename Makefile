@@ -1,0 +1,88 @@
+# SPDX-License-Identifier: MIT
+# Cutover: a plain Makefile (LMDB style). Override CC, W, OPT, XCFLAGS, PREFIX, DESTDIR.
+
+CC      ?= gcc
+W       = -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
+	  -Werror=format-security -Werror=implicit -Wvla -Wpointer-arith -Wwrite-strings -Wundef \
+	  -Wimplicit-fallthrough -Wno-unused-parameter
+OPT     = -O2 -g -D_FORTIFY_SOURCE=2 -fstack-protector-strong
+XCFLAGS =
+PREFIX  = /usr/local
+DESTDIR =
+
+PKGS     = libevent libevent_pthreads lmdb ldns
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -levent -levent_pthreads -llmdb -lldns)
+CFLAGS  = $(W) $(OPT) $(XCFLAGS) -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS) -MMD -MP
+LDLIBS  = $(PKG_LIBS) -lpthread
+
+# Debian packages: to build, and what the tests drive (DNS clients, the reference server).
+DEB_BUILD = gcc make pkg-config libevent-dev liblmdb-dev libldns-dev
+DEB_TEST  = perl libnet-dns-perl bind9-dnsutils knot-dnsutils nsd
+
+DAEMON_SRC = $(wildcard server/cutoverd*.c) $(wildcard server/net_*.c)
+CORE_SRC   = $(filter-out $(DAEMON_SRC),$(wildcard server/*.c))
+CTL_SRC    = $(wildcard tools/*.c)
+UNIT_SRC   = $(wildcard tests/unit/*.c)
+UNIT_BIN   = $(UNIT_SRC:tests/unit/%.c=tests/unit/bin/%)
+
+CORE_OBJ   = $(CORE_SRC:.c=.o)
+DAEMON_OBJ = $(DAEMON_SRC:.c=.o)
+CTL_OBJ    = $(CTL_SRC:.c=.o)
+
+# Where `make run` keeps its database and what it listens on.
+RUN_DB     = run/db
+RUN_LISTEN = 127.0.0.1:5300
+
+.PHONY: all deps deps-test run test unit integration install clean asan
+
+all: deps
+	@$(MAKE) --no-print-directory cutoverd cutoverctl
+
+deps:
+	@sh tools/install-deps.sh $(DEB_BUILD)
+
+deps-test:
+	@sh tools/install-deps.sh $(DEB_BUILD) $(DEB_TEST)
+
+libcutover.a: $(CORE_OBJ)
+	$(AR) rcs $@ $^
+
+cutoverd: $(DAEMON_OBJ) libcutover.a
+	$(CC) $(CFLAGS) -o $@ $(DAEMON_OBJ) libcutover.a $(LDLIBS)
+
+cutoverctl: $(CTL_OBJ) libcutover.a
+	$(CC) $(CFLAGS) -o $@ $(CTL_OBJ) libcutover.a $(LDLIBS)
+
+tests/unit/bin/%: tests/unit/%.c libcutover.a tests/tap.h
+	@mkdir -p tests/unit/bin
+	$(CC) $(CFLAGS) -Itests -o $@ $< libcutover.a $(LDLIBS)
+
+run: all
+	@if [ ! -f $(RUN_DB)/data.mdb ]; then \
+		mkdir -p run && \
+		for z in zones/*.zone; do ./cutoverctl --db $(RUN_DB) zone import $$z || exit 1; done; \
+	fi
+	./cutoverd --db $(RUN_DB) --listen $(RUN_LISTEN)
+
+test: deps-test
+	@$(MAKE) --no-print-directory cutoverd cutoverctl $(UNIT_BIN)
+	prove -I tests/lib $(UNIT_BIN) tests/integration/*.t
+
+unit: $(UNIT_BIN)
+	prove $(UNIT_BIN)
+
+asan:
+	$(MAKE) clean
+	$(MAKE) OPT="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all"
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 cutoverd $(DESTDIR)$(PREFIX)/sbin/cutoverd
+	install -m 0755 cutoverctl $(DESTDIR)$(PREFIX)/bin/cutoverctl
+
+clean:
+	rm -f server/*.o tools/*.o server/*.d tools/*.d libcutover.a cutoverd cutoverctl
+	rm -rf tests/unit/bin
+
+-include $(CORE_SRC:.c=.d) $(DAEMON_SRC:.c=.d) $(CTL_SRC:.c=.d)
