@@ -1,0 +1,453 @@
+/* SPDX-License-Identifier: MIT */
+/* The authoritative lookup (RFC 1034 4.3.2): zone, delegations, exact match, CNAME chains,
+ * wildcards (RFC 4592), negative answers (RFC 2308), written straight into the response. */
+#include "cutover/answer.h"
+#include "cutover/errcode.h"
+#include "cutover/log.h"
+#include "cutover/query.h"
+#include "cutover/wire.h"
+
+#include <string.h>
+
+#define OPT_RR_LEN 11 /* root owner, type, class, ttl, rdlength: an OPT with no options */
+
+typedef struct {
+	ct_answer_ctx_t *ctx;
+	ct_txn_t *txn;
+	ct_wire_t *w;
+	const ct_query_t *q;
+	uint8_t apex_key[CT_KEY_MAXLEN];
+	size_t apex_len;
+	ct_zone_t zone;
+	uint8_t rcode;
+	bool aa;
+	bool tc;
+} lookup_t;
+
+/* What a node (owner name) holds, from one cursor walk over its records. */
+typedef enum { NODE_NONE, NODE_EMPTY, NODE_DATA } node_kind_t;
+
+typedef struct {
+	node_kind_t kind;
+	MDB_val want;   /* the rrset of the wanted type (mv_data NULL if absent) */
+	MDB_val cname;
+	MDB_val ns;
+	uint16_t want_type;
+} node_t;
+
+int ct_answer_init(ct_answer_ctx_t *ctx, ct_store_t *store)
+{
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->store = store;
+	return ct_reader_init(store, &ctx->txn);
+}
+
+void ct_answer_deinit(ct_answer_ctx_t *ctx)
+{
+	ct_reader_deinit(&ctx->txn);
+}
+
+/*
+ * Walk the records of the node with this owner key. want 0 means "any type" (the first one
+ * found). Sets kind NODE_DATA if the owner has records, NODE_EMPTY if only names below it
+ * exist (an empty non-terminal), NODE_NONE otherwise.
+ */
+static void find_node(lookup_t *lk, const uint8_t *owner_key, size_t owner_len, uint16_t want,
+		      node_t *node)
+{
+	uint8_t prefix[CT_RR_KEY_MAXLEN];
+	size_t plen = ct_rr_key_node(prefix, owner_key, owner_len, lk->apex_len);
+	memset(node, 0, sizeof(*node));
+	MDB_val k, v;
+	if (!ct_txn_seek(lk->txn, lk->txn->store->rrsets, prefix, plen, &k, &v) ||
+	    !ct_key_has_prefix(&k, prefix, plen)) {
+		node->kind = NODE_NONE;
+		return;
+	}
+	prefix[plen++] = 0x00;
+	if (!ct_key_has_prefix(&k, prefix, plen) || k.mv_size != plen + 2) {
+		node->kind = NODE_EMPTY;
+		return;
+	}
+	node->kind = NODE_DATA;
+	do {
+		uint16_t type = ct_get16((uint8_t *)k.mv_data + plen);
+		if (type == CT_TYPE_CNAME) {
+			node->cname = v;
+		} else if (type == CT_TYPE_NS) {
+			node->ns = v;
+		}
+		if ((want == 0 && node->want.mv_data == NULL) || type == want) {
+			node->want = v;
+			node->want_type = type;
+		}
+	} while (ct_txn_next(lk->txn, lk->txn->store->rrsets, &k, &v) &&
+		 ct_key_has_prefix(&k, prefix, plen) && k.mv_size == plen + 2);
+}
+
+static bool get_rrset(lookup_t *lk, const uint8_t *owner_key, size_t owner_len, uint16_t type,
+		      MDB_val *v)
+{
+	uint8_t key[CT_RR_KEY_MAXLEN];
+	size_t klen = ct_rr_key(key, owner_key, owner_len, lk->apex_len, type);
+	return ct_txn_get(lk->txn, lk->txn->store->rrsets, key, klen, v);
+}
+
+/*
+ * Write an rrset; on overflow roll it back whole (RFC 2181 9). Returns false when it did not
+ * fit; sets TC when truncation hides required data (answer and authority sections).
+ */
+static bool put_rrset(lookup_t *lk, int sec, const uint8_t *owner, uint16_t type,
+		      const MDB_val *val, uint32_t ttl_cap)
+{
+	ct_rrset_t rrset;
+	if (ct_rrset_parse(val, &rrset) != CT_EOK) {
+		lk->txn->ret = CT_EDBCORRUPT;
+		return false;
+	}
+	uint32_t ttl = rrset.ttl < ttl_cap ? rrset.ttl : ttl_cap;
+	ct_wire_mark_t mark;
+	ct_wire_mark(lk->w, &mark);
+	size_t pos = 0;
+	const uint8_t *rd;
+	uint16_t rdlen;
+	while (ct_rrset_next(&rrset, &pos, &rd, &rdlen)) {
+		int ret = ct_wire_put_rr(lk->w, sec, owner, type, ttl, rd, rdlen);
+		if (ret != CT_EOK) {
+			ct_wire_rollback(lk->w, &mark);
+			if (ret == CT_ESPACE) {
+				if (sec != CT_SEC_ADDITIONAL) {
+					lk->tc = true;
+				}
+			} else {
+				lk->txn->ret = CT_EDBCORRUPT;
+			}
+			return false;
+		}
+	}
+	return true;
+}
+
+/* RFC 2308 3: the SOA in authority, its TTL the lesser of its own TTL and MINIMUM. */
+static void put_negative_soa(lookup_t *lk)
+{
+	MDB_val v;
+	if (!get_rrset(lk, lk->apex_key, lk->apex_len, CT_TYPE_SOA, &v)) {
+		if (lk->txn->ret == CT_EOK) {
+			lk->txn->ret = CT_EDBCORRUPT; /* a zone without SOA */
+		}
+		return;
+	}
+	ct_rrset_t rrset;
+	size_t pos = 0;
+	const uint8_t *rd;
+	uint16_t rdlen;
+	if (ct_rrset_parse(&v, &rrset) != CT_EOK || !ct_rrset_next(&rrset, &pos, &rd, &rdlen) ||
+	    rdlen < 22) {
+		lk->txn->ret = CT_EDBCORRUPT;
+		return;
+	}
+	uint32_t minimum = ct_get32(rd + rdlen - 4);
+	put_rrset(lk, CT_SEC_AUTHORITY, lk->zone.apex, CT_TYPE_SOA, &v, minimum);
+}
+
+/* Glue: A and AAAA of the NS targets that lie inside this zone (below the cut or not). */
+static void put_glue(lookup_t *lk, const MDB_val *ns)
+{
+	ct_rrset_t rrset;
+	if (ct_rrset_parse(ns, &rrset) != CT_EOK) {
+		lk->txn->ret = CT_EDBCORRUPT;
+		return;
+	}
+	size_t pos = 0;
+	const uint8_t *rd;
+	uint16_t rdlen;
+	while (ct_rrset_next(&rrset, &pos, &rd, &rdlen)) {
+		if (ct_dname_check(rd, rdlen) < 0 || !ct_dname_in(rd, lk->zone.apex)) {
+			continue;
+		}
+		uint8_t key[CT_KEY_MAXLEN];
+		size_t klen = ct_dname_key(rd, key);
+		static const uint16_t types[] = { CT_TYPE_A, CT_TYPE_AAAA };
+		for (size_t i = 0; i < 2; i++) {
+			MDB_val v;
+			if (get_rrset(lk, key, klen, types[i], &v)) {
+				put_rrset(lk, CT_SEC_ADDITIONAL, rd, types[i], &v, UINT32_MAX);
+			}
+		}
+	}
+}
+
+/*
+ * The topmost zone cut between the apex (exclusive) and the name (inclusive): the key length
+ * of the delegation point, or 0 when there is none. A DS query at the cut itself belongs to
+ * the parent (RFC 4035 3.1.4.1), so the cut at the name does not count for DS.
+ */
+static size_t find_cut(lookup_t *lk, const uint8_t *key, size_t klen, uint16_t qtype,
+		       MDB_val *ns)
+{
+	int labels = ct_key_labels(key, klen);
+	int apex_labels = ct_key_labels(lk->apex_key, lk->apex_len);
+	for (int l = apex_labels + 1; l <= labels; l++) {
+		size_t plen = ct_key_prefix_len(key, klen, l);
+		if (l == labels && qtype == CT_TYPE_DS) {
+			break;
+		}
+		if (get_rrset(lk, key, plen, CT_TYPE_NS, ns)) {
+			return plen;
+		}
+	}
+	return 0;
+}
+
+/* The closest encloser's key length: the longest existing ancestor (RFC 4592 3.3.1). */
+static size_t closest_encloser(lookup_t *lk, const uint8_t *key, size_t klen)
+{
+	int labels = ct_key_labels(key, klen);
+	int apex_labels = ct_key_labels(lk->apex_key, lk->apex_len);
+	for (int l = labels - 1; l > apex_labels; l--) {
+		size_t plen = ct_key_prefix_len(key, klen, l);
+		node_t node;
+		find_node(lk, key, plen, CT_TYPE_SOA /* unused */, &node);
+		if (node.kind != NODE_NONE) {
+			return plen;
+		}
+	}
+	return lk->apex_len;
+}
+
+/* A referral (RFC 1034 4.3.2 step 3b): NS of the cut in authority, glue in additional. */
+static void put_referral(lookup_t *lk, const uint8_t *name, const uint8_t *key, size_t cut_len,
+			 const MDB_val *ns)
+{
+	int cut_labels = ct_key_labels(key, cut_len);
+	const uint8_t *cut_name = ct_dname_skip(name, ct_dname_labels(name) - cut_labels);
+	if (put_rrset(lk, CT_SEC_AUTHORITY, cut_name, CT_TYPE_NS, ns, UINT32_MAX)) {
+		put_glue(lk, ns);
+	}
+}
+
+/* Answer for name (the qname or a CNAME target inside the zone); returns the next name of a
+ * CNAME chain in next (and true), or false when the answer is complete. */
+static bool answer_name(lookup_t *lk, const uint8_t *name, uint16_t qtype, bool first,
+			uint8_t *next)
+{
+	uint8_t key[CT_KEY_MAXLEN];
+	size_t klen = ct_dname_key(name, key);
+
+	MDB_val ns;
+	size_t cut = find_cut(lk, key, klen, qtype, &ns);
+	if (cut > 0) {
+		if (first) {
+			lk->aa = false;
+		}
+		put_referral(lk, name, key, cut, &ns);
+		return false;
+	}
+
+	uint16_t want = qtype == CT_TYPE_ANY ? 0 : qtype;
+	node_t node;
+	find_node(lk, key, klen, want, &node);
+	const uint8_t *owner = name;
+	if (node.kind == NODE_NONE) {
+		size_t ce = closest_encloser(lk, key, klen);
+		uint8_t wkey[CT_KEY_MAXLEN];
+		memcpy(wkey, key, ce);
+		wkey[ce] = '*';
+		wkey[ce + 1] = 0x00;
+		find_node(lk, wkey, ce + 2, want, &node);
+		if (node.kind == NODE_NONE) {
+			lk->rcode = CT_RCODE_NXDOMAIN;
+			put_negative_soa(lk);
+			return false;
+		}
+		/* synthesised from the wildcard: the owner is the query name (RFC 4592 3.3.2);
+		 * a wildcard that is an empty non-terminal gives NODATA below */
+	}
+	if (node.kind == NODE_EMPTY) {
+		put_negative_soa(lk); /* an empty non-terminal exists: NODATA (RFC 8020) */
+		return false;
+	}
+	if (node.cname.mv_data != NULL && qtype != CT_TYPE_CNAME && qtype != CT_TYPE_ANY) {
+		if (!put_rrset(lk, CT_SEC_ANSWER, owner, CT_TYPE_CNAME, &node.cname, UINT32_MAX)) {
+			return false;
+		}
+		ct_rrset_t rrset;
+		size_t pos = 0;
+		const uint8_t *rd;
+		uint16_t rdlen;
+		if (ct_rrset_parse(&node.cname, &rrset) != CT_EOK ||
+		    !ct_rrset_next(&rrset, &pos, &rd, &rdlen) || ct_dname_check(rd, rdlen) < 0) {
+			lk->txn->ret = CT_EDBCORRUPT;
+			return false;
+		}
+		/* follow the chain only inside this zone (and not into a child zone of ours) */
+		if (!ct_dname_in(rd, lk->zone.apex)) {
+			return false;
+		}
+		uint8_t tkey[CT_KEY_MAXLEN];
+		size_t tlen = ct_dname_key(rd, tkey), apex_len;
+		if (!ct_zone_find(lk->txn, tkey, tlen, &apex_len, NULL) || apex_len != lk->apex_len) {
+			return false;
+		}
+		memcpy(next, rd, rdlen);
+		return true;
+	}
+	if (node.want.mv_data == NULL) {
+		put_negative_soa(lk); /* NODATA */
+		return false;
+	}
+	/* RFC 8482 4.2: ANY gets one RRset of the node, not all of them */
+	put_rrset(lk, CT_SEC_ANSWER, owner, node.want_type, &node.want, UINT32_MAX);
+	return false;
+}
+
+static void lookup(lookup_t *lk)
+{
+	const ct_query_t *q = lk->q;
+	uint8_t key[CT_KEY_MAXLEN];
+	size_t klen = ct_dname_key(q->qname, key);
+	if (!ct_zone_find(lk->txn, key, klen, &lk->apex_len, &lk->zone)) {
+		lk->rcode = CT_RCODE_REFUSED; /* not ours (RFC 1034 4.3.2 step 2 for an auth-only server) */
+		return;
+	}
+	memcpy(lk->apex_key, key, lk->apex_len);
+	lk->aa = true;
+
+	/* names[0] is the query name, names[i] the target of the i-th CNAME */
+	uint8_t names[CT_MAX_CNAME_HOPS + 1][CT_DNAME_MAXLEN];
+	memcpy(names[0], q->qname, q->qname_len);
+	for (int hop = 0; hop < CT_MAX_CNAME_HOPS; hop++) {
+		uint8_t *next = names[hop + 1];
+		if (!answer_name(lk, names[hop], q->qtype, hop == 0, next) ||
+		    lk->txn->ret != CT_EOK) {
+			return;
+		}
+		for (int i = 0; i <= hop; i++) {
+			if (ct_dname_eq(names[i], next)) {
+				return; /* a CNAME loop: the chain so far is the answer */
+			}
+		}
+	}
+}
+
+static void put_header(uint8_t *resp, const ct_query_t *q, size_t qdcount)
+{
+	memset(resp, 0, CT_WIRE_HDRLEN);
+	ct_put16(resp, q->id);
+	resp[2] = (uint8_t)(0x80 | (q->opcode << 3) | (q->rd ? 0x01 : 0));
+	resp[3] = q->cd ? 0x10 : 0;
+	ct_put16(resp + 4, (uint16_t)qdcount);
+}
+
+/* The OPT record of the response (RFC 6891 6.1.2), carrying the upper RCODE bits. */
+static size_t put_opt(uint8_t *p, const ct_query_t *q, int rcode)
+{
+	p[0] = 0;
+	ct_put16(p + 1, CT_TYPE_OPT);
+	ct_put16(p + 3, CT_EDNS_MAX_UDP);
+	p[5] = (uint8_t)(rcode >> 4);
+	p[6] = 0; /* version */
+	p[7] = q->edns_do ? 0x80 : 0;
+	p[8] = 0;
+	ct_put16(p + 9, 0);
+	return OPT_RR_LEN;
+}
+
+static size_t finish(ct_wire_t *w, const ct_query_t *q, int rcode, bool with_opt)
+{
+	w->buf[3] = (uint8_t)((w->buf[3] & 0xF0) | (rcode & 0x0F));
+	if (with_opt) {
+		w->len += put_opt(w->buf + w->len, q, rcode);
+		ct_put16(w->buf + 10, (uint16_t)(ct_wire_count(w->buf, CT_SEC_ADDITIONAL) + 1));
+	}
+	return w->len;
+}
+
+/* Where the question is refused before lookup: classes and meta types we do not serve. */
+static int check_question(const ct_query_t *q)
+{
+	switch (q->qtype) {
+	case CT_TYPE_OPT:
+	case CT_TYPE_TKEY:
+	case CT_TYPE_TSIG:
+		return CT_RCODE_FORMERR;
+	case CT_TYPE_AXFR:
+	case CT_TYPE_IXFR:
+		return CT_RCODE_REFUSED; /* no zone transfers */
+	case CT_TYPE_MAILA:
+	case CT_TYPE_MAILB:
+		return CT_RCODE_NOTIMP;
+	default:
+		break;
+	}
+	if (q->qclass != CT_CLASS_IN) {
+		return CT_RCODE_REFUSED;
+	}
+	return CT_RCODE_NOERROR;
+}
+
+size_t ct_answer(ct_answer_ctx_t *ctx, const uint8_t *pkt, size_t len, bool tcp,
+		 const struct sockaddr *src, uint8_t *resp, size_t cap)
+{
+	ct_query_t q;
+	ctx->queries++;
+	int rcode = ct_query_parse(pkt, len, &q);
+	if (rcode == CT_QUERY_DROP) {
+		ctx->dropped++;
+		return 0;
+	}
+	size_t limit = tcp ? 65535 : (q.edns ? q.udp_size : 512);
+	if (!tcp && limit > CT_EDNS_MAX_UDP) {
+		limit = CT_EDNS_MAX_UDP;
+	}
+	if (limit > cap) {
+		limit = cap;
+	}
+	ct_wire_t w;
+	ct_wire_init(&w, resp, limit);
+	put_header(resp, &q, q.has_question ? 1 : 0);
+	w.len = CT_WIRE_HDRLEN;
+	if (q.has_question) {
+		memcpy(resp + CT_WIRE_HDRLEN, pkt + CT_WIRE_HDRLEN, q.question_end - CT_WIRE_HDRLEN);
+		w.len = q.question_end;
+		ct_wire_remember(&w, CT_WIRE_HDRLEN);
+	}
+	if (rcode == CT_RCODE_NOERROR) {
+		rcode = check_question(&q);
+	}
+	if (rcode != CT_RCODE_NOERROR) {
+		return finish(&w, &q, rcode, q.edns);
+	}
+	if (q.edns) {
+		w.cap -= OPT_RR_LEN; /* keep room for our OPT */
+	}
+
+	lookup_t lk = { .ctx = ctx, .txn = &ctx->txn, .w = &w, .q = &q };
+	if (ct_reader_renew(&ctx->txn) != CT_EOK) {
+		lk.txn->ret = ctx->txn.ret;
+	} else {
+		lookup(&lk);
+		ct_reader_reset(&ctx->txn);
+	}
+	if (lk.txn->ret != CT_EOK) {
+		/* database trouble: say so with SERVFAIL rather than a wrong answer */
+		ctx->db_errors++;
+		if (ct_log_ratelimit(&ctx->log_last)) {
+			log_err("query failed reason=\"%s\"", ct_strerror(lk.txn->ret));
+		}
+		w.len = q.question_end;
+		memset(resp + 6, 0, 6);
+		lk.rcode = CT_RCODE_SERVFAIL;
+		lk.aa = false;
+		lk.tc = false;
+	}
+	if (lk.aa) {
+		resp[2] |= 0x04;
+	}
+	if (lk.tc) {
+		resp[2] |= 0x02;
+	}
+	w.cap = limit;
+	return finish(&w, &q, lk.rcode, q.edns);
+}

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: MIT */
+/* cutoverd's network side: listen addresses, sockets, and the query workers that serve them. */
+#pragma once
+
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "cutover/answer.h"
+
+#define NET_MAX_LISTEN 16
+#define NET_UDP_BATCH  32
+#define NET_UDP_RXLEN  4096
+#define NET_TCP_MAXMSG 65535
+
+typedef struct {
+	struct sockaddr_storage ss;
+	socklen_t len;
+	char text[80]; /* as given: "127.0.0.1:5300", "[::1]:5300" */
+} net_addr_t;
+
+typedef struct {
+	net_addr_t listen[NET_MAX_LISTEN];
+	int nlisten;
+	int threads;
+	int tcp_idle_ms;    /* close a TCP connection idle (no complete query) this long */
+	int tcp_max_conns;  /* per worker */
+} net_conf_t;
+
+typedef struct worker {
+	int id;
+	pthread_t thread;
+	struct event_base *base;
+	const net_conf_t *conf;
+	ct_answer_ctx_t answer;
+
+	int udp_fd[NET_MAX_LISTEN];
+	struct event *udp_ev[NET_MAX_LISTEN];
+	struct evconnlistener *tcp[NET_MAX_LISTEN];
+	int tcp_conns;
+
+	/* preallocated per worker: nothing is allocated per query */
+	struct mmsghdr rx[NET_UDP_BATCH], tx[NET_UDP_BATCH];
+	struct iovec rx_iov[NET_UDP_BATCH], tx_iov[NET_UDP_BATCH];
+	struct sockaddr_storage rx_addr[NET_UDP_BATCH];
+	uint8_t (*rx_buf)[NET_UDP_RXLEN];
+	uint8_t (*tx_buf)[CT_EDNS_MAX_UDP];
+	uint8_t *tcp_in;   /* NET_TCP_MAXMSG */
+	uint8_t *tcp_out;  /* 2 + NET_TCP_MAXMSG */
+} worker_t;
+
+/* Parse "ADDR", "ADDR:PORT", "[V6]:PORT" (default port 53); false with a message in err. */
+bool net_addr_parse(const char *text, net_addr_t *addr, char *err, size_t errlen);
+
+/* Fail early, with a clear message, if another process already holds the address. */
+bool net_addr_check_free(const net_addr_t *addr, char *err, size_t errlen);
+
+/* A non-blocking socket bound with SO_REUSEPORT (one per worker); -1 with err set. */
+int net_socket_bind(const net_addr_t *addr, int type, char *err, size_t errlen);
+
+/* Create a worker's event base and its sockets (called in the main thread so errors show
+ * before start); then run it in its own thread; stop; free. */
+int net_worker_init(worker_t *w, int id, const net_conf_t *conf, ct_store_t *store, char *err,
+		    size_t errlen);
+int net_worker_start(worker_t *w);
+void net_worker_stop(worker_t *w);
+void net_worker_deinit(worker_t *w);
+
+/* Per-protocol parts of a worker. */
+int net_udp_add(worker_t *w, int idx, int fd);
+void net_udp_read(evutil_socket_t fd, short what, void *arg);
+int net_tcp_add(worker_t *w, int idx, int fd);

@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: MIT */
+/* TCP (RFC 7766): 2-byte length framing, pipelined queries, idle timeout, connection limit. */
+#include "net.h"
+#include "cutover/log.h"
+#include "cutover/store.h"
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define TCP_OUT_HIGH (256 * 1024) /* stop reading while this much output waits */
+
+typedef struct {
+	worker_t *w;
+	struct bufferevent *bev;
+	struct event *idle;
+} conn_t;
+
+static void conn_close(conn_t *c)
+{
+	c->w->tcp_conns--;
+	event_free(c->idle);
+	bufferevent_free(c->bev);
+	free(c);
+}
+
+static void idle_arm(conn_t *c)
+{
+	struct timeval tv = { c->w->conf->tcp_idle_ms / 1000, (c->w->conf->tcp_idle_ms % 1000) * 1000 };
+	evtimer_add(c->idle, &tv);
+}
+
+/* Idle means no complete query for tcp_idle_ms: a client trickling bytes is closed too. */
+static void idle_cb(evutil_socket_t fd, short what, void *arg)
+{
+	conn_close(arg);
+}
+
+static void read_cb(struct bufferevent *bev, void *arg)
+{
+	conn_t *c = arg;
+	worker_t *w = c->w;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	for (;;) {
+		size_t avail = evbuffer_get_length(in);
+		uint8_t lenbuf[2];
+		if (avail < 2) {
+			break;
+		}
+		evbuffer_copyout(in, lenbuf, 2);
+		size_t mlen = ct_get16(lenbuf);
+		if (mlen == 0) {
+			conn_close(c);
+			return;
+		}
+		if (avail < 2 + mlen) {
+			break;
+		}
+		evbuffer_drain(in, 2);
+		evbuffer_remove(in, w->tcp_in, mlen);
+		size_t rlen = ct_answer(&w->answer, w->tcp_in, mlen, true, NULL, w->tcp_out + 2,
+					NET_TCP_MAXMSG);
+		if (rlen > 0) {
+			ct_put16(w->tcp_out, (uint16_t)rlen);
+			bufferevent_write(bev, w->tcp_out, rlen + 2);
+		}
+		idle_arm(c);
+		if (evbuffer_get_length(bufferevent_get_output(bev)) > TCP_OUT_HIGH) {
+			bufferevent_disable(bev, EV_READ); /* the client does not read: wait */
+			break;
+		}
+	}
+}
+
+static void write_cb(struct bufferevent *bev, void *arg)
+{
+	/* output drained (low watermark 0): read again if we had stopped */
+	bufferevent_enable(bev, EV_READ);
+}
+
+static void event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) {
+		conn_close(arg);
+	}
+}
+
+static void accept_cb(struct evconnlistener *lst, evutil_socket_t fd, struct sockaddr *sa,
+		      int salen, void *arg)
+{
+	worker_t *w = arg;
+	if (w->tcp_conns >= w->conf->tcp_max_conns) {
+		close(fd); /* over the limit: refuse rather than starve the others */
+		return;
+	}
+	conn_t *c = calloc(1, sizeof(*c));
+	if (c == NULL) {
+		close(fd);
+		return;
+	}
+	c->w = w;
+	c->bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	c->idle = evtimer_new(w->base, idle_cb, c);
+	if (c->bev == NULL || c->idle == NULL) {
+		if (c->bev != NULL) {
+			bufferevent_free(c->bev);
+		} else {
+			close(fd);
+		}
+		if (c->idle != NULL) {
+			event_free(c->idle);
+		}
+		free(c);
+		return;
+	}
+	w->tcp_conns++;
+	bufferevent_setcb(c->bev, read_cb, write_cb, event_cb, c);
+	bufferevent_setwatermark(c->bev, EV_READ, 2, NET_TCP_MAXMSG + 2);
+	struct timeval wt = { w->conf->tcp_idle_ms / 1000, (w->conf->tcp_idle_ms % 1000) * 1000 };
+	bufferevent_set_timeouts(c->bev, NULL, &wt); /* a client that stops reading */
+	bufferevent_enable(c->bev, EV_READ);
+	idle_arm(c);
+}
+
+int net_tcp_add(worker_t *w, int idx, int fd)
+{
+	w->tcp[idx] = evconnlistener_new(w->base, accept_cb, w, LEV_OPT_CLOSE_ON_FREE, -1, fd);
+	return w->tcp[idx] == NULL ? -1 : 0;
+}
