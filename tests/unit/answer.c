@@ -1,0 +1,225 @@
+/* SPDX-License-Identifier: MIT */
+/* Unit tests: the authoritative lookup over a store built record by record (no zone files). */
+#include "cutover/answer.h"
+#include "cutover/errcode.h"
+#include "cutover/wire.h"
+#include "tap.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+static ct_store_t store;
+
+/* "www.example." to wire; "" is the root. */
+static size_t wire(const char *text, uint8_t *out)
+{
+	size_t o = 0;
+	const char *p = text;
+	while (*p && strcmp(p, ".") != 0) {
+		const char *dot = strchr(p, '.');
+		size_t n = dot ? (size_t)(dot - p) : strlen(p);
+		out[o++] = (uint8_t)n;
+		memcpy(out + o, p, n);
+		o += n;
+		p += n + (dot ? 1 : 0);
+	}
+	out[o++] = 0;
+	return o;
+}
+
+static void add(const char *apex, const char *owner, uint16_t type, uint32_t ttl,
+		const void *rd, uint16_t rdlen)
+{
+	uint8_t a[256], o[256], ak[CT_KEY_MAXLEN], ok_[CT_KEY_MAXLEN], key[CT_RR_KEY_MAXLEN];
+	wire(apex, a);
+	wire(owner, o);
+	size_t alen = ct_dname_key(a, ak), olen = ct_dname_key(o, ok_);
+	size_t klen = ct_rr_key(key, ok_, olen, alen, type);
+	ct_txn_t txn;
+	ct_txn_begin(&store, &txn, true);
+	MDB_val old;
+	ct_rrset_builder_t b;
+	ct_rrset_builder_init(&b, ttl);
+	if (ct_txn_get(&txn, store.rrsets, key, klen, &old)) {
+		ct_rrset_t rs;
+		ct_rrset_parse(&old, &rs);
+		size_t pos = 0;
+		const uint8_t *d;
+		uint16_t dl;
+		while (ct_rrset_next(&rs, &pos, &d, &dl)) {
+			ct_rrset_builder_add(&b, d, dl);
+		}
+	}
+	ct_rrset_builder_add(&b, rd, rdlen);
+	ct_txn_put(&txn, store.rrsets, key, klen, b.buf, b.len);
+	if (strcmp(apex, owner) == 0 && type == CT_TYPE_SOA) {
+		ct_zone_t z = { .serial = 1 };
+		memcpy(z.apex, a, sizeof(a) < sizeof(z.apex) ? sizeof(a) : sizeof(z.apex));
+		ct_zone_put(&txn, ak, alen, &z);
+	}
+	if (ct_txn_commit(&txn) != CT_EOK) {
+		diag("commit failed");
+		exit(1);
+	}
+	ct_rrset_builder_deinit(&b);
+}
+
+static void add_name(const char *apex, const char *owner, uint16_t type, const char *target)
+{
+	uint8_t rd[256];
+	size_t n = wire(target, rd);
+	add(apex, owner, type, 300, rd, (uint16_t)n);
+}
+
+static void add_a(const char *apex, const char *owner, uint8_t last)
+{
+	uint8_t rd[4] = { 192, 0, 2, last };
+	add(apex, owner, CT_TYPE_A, 300, rd, 4);
+}
+
+typedef struct {
+	uint8_t buf[65535];
+	size_t len;
+	int rcode;
+	bool aa, tc;
+	int an, ns, ar;
+} resp_t;
+
+static void ask(ct_answer_ctx_t *ctx, const char *qname, uint16_t qtype, bool tcp, bool edns,
+		resp_t *r)
+{
+	uint8_t q[600];
+	memset(q, 0, 12);
+	q[0] = 0xAB;
+	q[5] = 1;
+	size_t n = 12 + wire(qname, q + 12);
+	ct_put16(q + n, qtype);
+	ct_put16(q + n + 2, CT_CLASS_IN);
+	n += 4;
+	if (edns) {
+		static const uint8_t opt[] = { 0, 0, 41, 0x10, 0x00, 0, 0, 0, 0, 0, 0 };
+		memcpy(q + n, opt, sizeof(opt));
+		n += sizeof(opt);
+		q[11] = 1;
+	}
+	r->len = ct_answer(ctx, q, n, tcp, NULL, r->buf, sizeof(r->buf));
+	r->rcode = r->buf[3] & 0x0F;
+	r->aa = (r->buf[2] & 0x04) != 0;
+	r->tc = (r->buf[2] & 0x02) != 0;
+	r->an = ct_wire_count(r->buf, 0);
+	r->ns = ct_wire_count(r->buf, 1);
+	r->ar = ct_wire_count(r->buf, 2);
+}
+
+int main(void)
+{
+	char dir[] = "/tmp/ct-answer-XXXXXX";
+	if (mkdtemp(dir) == NULL) {
+		return 1;
+	}
+	ct_store_opts_t opts = { .create = true };
+	if (ct_store_open(&store, dir, &opts) != CT_EOK) {
+		diag("open: %s", ct_store_last_error());
+		return 1;
+	}
+	const char *Z = "example.";
+	uint8_t soa[256];
+	size_t sl = wire("ns.example.", soa);
+	sl += wire("admin.example.", soa + sl);
+	memset(soa + sl, 0, 20);
+	ct_put32(soa + sl, 1);
+	ct_put32(soa + sl + 16, 60); /* minimum */
+	add(Z, Z, CT_TYPE_SOA, 3600, soa, (uint16_t)(sl + 20));
+	add_name(Z, Z, CT_TYPE_NS, "ns.example.");
+	add_a(Z, "ns.example.", 53);
+	add_a(Z, "www.example.", 1);
+	add_a(Z, "www.example.", 2);
+	add_name(Z, "c1.example.", CT_TYPE_CNAME, "c2.example.");
+	add_name(Z, "c2.example.", CT_TYPE_CNAME, "www.example.");
+	add_name(Z, "loop1.example.", CT_TYPE_CNAME, "loop2.example.");
+	add_name(Z, "loop2.example.", CT_TYPE_CNAME, "loop1.example.");
+	add_name(Z, "out.example.", CT_TYPE_CNAME, "www.elsewhere.");
+	add_a(Z, "a.b.c.example.", 3);
+	add_a(Z, "*.wild.example.", 4);
+	add_a(Z, "host.wild.example.", 5);
+	add_name(Z, "sub.example.", CT_TYPE_NS, "ns.sub.example.");
+	add_name(Z, "sub.example.", CT_TYPE_NS, "ns.other.");
+	add_a(Z, "ns.sub.example.", 6);
+	uint8_t big[255];
+	memset(big, 'x', sizeof(big));
+	big[0] = 254;
+	for (int i = 0; i < 8; i++) {
+		big[1] = (uint8_t)('a' + i);
+		add(Z, "big.example.", CT_TYPE_TXT, 300, big, 255);
+	}
+
+	ct_answer_ctx_t ctx;
+	is_int(ct_answer_init(&ctx, &store), CT_EOK, "answer context");
+	static resp_t r;
+
+	ask(&ctx, "www.example.", CT_TYPE_A, false, false, &r);
+	ok(r.rcode == 0 && r.aa && r.an == 2 && r.ns == 0 && r.ar == 0, "hit: AA, two A");
+	ask(&ctx, "WwW.ExAmPlE.", CT_TYPE_A, false, false, &r);
+	ok(memcmp(r.buf + 12, "\x03" "WwW" "\x07" "ExAmPlE", 12) == 0 && r.an == 2, "case echoed");
+	ask(&ctx, "www.example.", CT_TYPE_AAAA, false, false, &r);
+	ok(r.rcode == 0 && r.aa && r.an == 0 && r.ns == 1, "NODATA with SOA");
+	/* the SOA's TTL is min(3600, 60) */
+	size_t soa_ttl_at = 12 + 13 + 4 + 2 + 4; /* question, then owner pointer, type, class */
+	is_int(ct_get32(r.buf + soa_ttl_at), 60, "negative TTL is the SOA minimum");
+	ask(&ctx, "nope.example.", CT_TYPE_A, false, false, &r);
+	ok(r.rcode == CT_RCODE_NXDOMAIN && r.aa && r.ns == 1, "NXDOMAIN with SOA");
+	ask(&ctx, "b.c.example.", CT_TYPE_A, false, false, &r);
+	ok(r.rcode == 0 && r.an == 0 && r.ns == 1, "empty non-terminal is NODATA");
+	ask(&ctx, "c.example.", CT_TYPE_A, false, false, &r);
+	ok(r.rcode == 0 && r.an == 0 && r.ns == 1, "two-level empty non-terminal is NODATA");
+	ask(&ctx, "c1.example.", CT_TYPE_A, false, false, &r);
+	ok(r.rcode == 0 && r.aa && r.an == 4, "CNAME chain followed: 2 CNAME + 2 A");
+	ask(&ctx, "c1.example.", CT_TYPE_CNAME, false, false, &r);
+	ok(r.rcode == 0 && r.an == 1, "CNAME query gets the CNAME only");
+	ask(&ctx, "loop1.example.", CT_TYPE_A, false, false, &r);
+	ok(r.rcode == 0 && r.an == 2, "CNAME loop cut after one round");
+	ask(&ctx, "out.example.", CT_TYPE_A, false, false, &r);
+	ok(r.rcode == 0 && r.an == 1 && r.ns == 0, "CNAME out of zone: just the CNAME");
+	ask(&ctx, "x.wild.example.", CT_TYPE_A, false, false, &r);
+	ok(r.rcode == 0 && r.an == 1 && memcmp(r.buf + r.len - 16, "\xC0\x0C", 2) == 0,
+	   "wildcard synthesised with the query name as owner");
+	ask(&ctx, "x.y.wild.example.", CT_TYPE_A, false, false, &r);
+	ok(r.rcode == 0 && r.an == 1, "wildcard covers deeper names");
+	ask(&ctx, "x.wild.example.", CT_TYPE_MX, false, false, &r);
+	ok(r.rcode == 0 && r.an == 0 && r.ns == 1, "wildcard NODATA");
+	ask(&ctx, "x.host.wild.example.", CT_TYPE_A, false, false, &r);
+	ok(r.rcode == CT_RCODE_NXDOMAIN, "closer encloser blocks the wildcard");
+	ask(&ctx, "www.sub.example.", CT_TYPE_A, false, false, &r);
+	ok(r.rcode == 0 && !r.aa && r.an == 0 && r.ns == 2 && r.ar == 1, "referral with glue");
+	ask(&ctx, "sub.example.", CT_TYPE_NS, false, false, &r);
+	ok(r.rcode == 0 && !r.aa && r.ns == 2, "NS at the cut is a referral");
+	ask(&ctx, "sub.example.", CT_TYPE_DS, false, false, &r);
+	ok(r.rcode == 0 && r.aa && r.ns == 1 && r.an == 0, "DS at the cut answered by the parent");
+	ask(&ctx, "www.other.", CT_TYPE_A, false, false, &r);
+	ok(r.rcode == CT_RCODE_REFUSED && !r.aa, "outside our zones: REFUSED");
+	ask(&ctx, "example.", CT_TYPE_ANY, false, false, &r);
+	ok(r.rcode == 0 && r.an == 1, "ANY: one RRset (RFC 8482)");
+	ask(&ctx, "big.example.", CT_TYPE_TXT, false, false, &r);
+	ok(r.tc && r.an == 0 && r.len <= 512, "UDP without EDNS truncates whole");
+	ask(&ctx, "big.example.", CT_TYPE_TXT, false, true, &r);
+	ok(r.tc && r.len <= CT_EDNS_MAX_UDP && r.ar == 1, "EDNS: 1232 cap, OPT kept");
+	ask(&ctx, "big.example.", CT_TYPE_TXT, true, false, &r);
+	ok(!r.tc && r.an == 8, "TCP: the full answer");
+	ask(&ctx, "www.example.", CT_TYPE_AXFR, true, false, &r);
+	is_int(r.rcode, CT_RCODE_REFUSED, "AXFR refused");
+
+	/* a change committed after the context exists is seen by the next query */
+	add_a(Z, "new.example.", 9);
+	ask(&ctx, "new.example.", CT_TYPE_A, false, false, &r);
+	ok(r.rcode == 0 && r.an == 1, "committed change answered at once");
+
+	ct_answer_deinit(&ctx);
+	ct_store_close(&store);
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	if (system(cmd) != 0) {
+		diag("cleanup failed");
+	}
+	done_testing();
+	return exit_status();
+}
