@@ -42,6 +42,7 @@ typedef struct worker {
 	struct event *udp_ev[NET_MAX_LISTEN];
 	struct evconnlistener *tcp[NET_MAX_LISTEN];
 	int tcp_conns;
+	struct conn *tcp_list;
 
 	/* preallocated per worker: nothing is allocated per query */
 	struct mmsghdr rx[NET_UDP_BATCH], tx[NET_UDP_BATCH];
@@ -74,3 +75,5 @@ void net_worker_deinit(worker_t *w);
 int net_udp_add(worker_t *w, int idx, int fd);
 void net_udp_read(evutil_socket_t fd, short what, void *arg);
 int net_tcp_add(worker_t *w, int idx, int fd);
+/* Close every open TCP connection of the worker (at shutdown). */
+void net_tcp_close_all(worker_t *w);

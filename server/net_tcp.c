@@ -12,15 +12,24 @@
 
 #define TCP_OUT_HIGH (256 * 1024) /* stop reading while this much output waits */
 
-typedef struct {
+typedef struct conn {
 	worker_t *w;
 	struct bufferevent *bev;
 	struct event *idle;
+	struct conn *prev, *next; /* the worker's open connections, for shutdown */
 } conn_t;
 
 static void conn_close(conn_t *c)
 {
 	c->w->tcp_conns--;
+	if (c->prev != NULL) {
+		c->prev->next = c->next;
+	} else {
+		c->w->tcp_list = c->next;
+	}
+	if (c->next != NULL) {
+		c->next->prev = c->prev;
+	}
 	event_free(c->idle);
 	bufferevent_free(c->bev);
 	free(c);
@@ -116,6 +125,11 @@ static void accept_cb(struct evconnlistener *lst, evutil_socket_t fd, struct soc
 		return;
 	}
 	w->tcp_conns++;
+	c->next = w->tcp_list;
+	if (c->next != NULL) {
+		c->next->prev = c;
+	}
+	w->tcp_list = c;
 	bufferevent_setcb(c->bev, read_cb, write_cb, event_cb, c);
 	bufferevent_setwatermark(c->bev, EV_READ, 2, NET_TCP_MAXMSG + 2);
 	struct timeval wt = { w->conf->tcp_idle_ms / 1000, (w->conf->tcp_idle_ms % 1000) * 1000 };
@@ -128,4 +142,11 @@ int net_tcp_add(worker_t *w, int idx, int fd)
 {
 	w->tcp[idx] = evconnlistener_new(w->base, accept_cb, w, LEV_OPT_CLOSE_ON_FREE, -1, fd);
 	return w->tcp[idx] == NULL ? -1 : 0;
+}
+
+void net_tcp_close_all(worker_t *w)
+{
+	while (w->tcp_list != NULL) {
+		conn_close(w->tcp_list);
+	}
 }

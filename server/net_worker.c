@@ -77,6 +77,7 @@ void net_worker_stop(worker_t *w)
 
 void net_worker_deinit(worker_t *w)
 {
+	net_tcp_close_all(w);
 	for (int i = 0; i < NET_MAX_LISTEN; i++) {
 		if (w->udp_ev[i] != NULL) {
 			event_free(w->udp_ev[i]);
