@@ -1,0 +1,624 @@
+# SPDX-License-Identifier: MIT
+# Integration-test helper: a temp database, cutoverctl runs, a real cutoverd on a free loopback
+# port, DNS queries with Net::DNS and raw bytes over UDP and TCP. Nothing started is left behind.
+package CutoverTest;
+
+use strict;
+use warnings;
+
+use Cwd qw(abs_path);
+use Errno qw(EINTR);
+use Exporter qw(import);
+use File::Basename qw(dirname);
+use File::Temp ();
+use IO::Select;
+use IO::Socket::IP;
+use Net::DNS;
+use Net::DNS::ZoneFile;
+use POSIX qw(WNOHANG _exit setpgid);
+use Socket qw(SOCK_DGRAM SOCK_STREAM SOL_SOCKET SO_REUSEADDR);
+use Time::HiRes qw(sleep time);
+
+our @EXPORT_OK = qw(
+	repo_root zone_path free_port spawn reap stop_pid run_cmd
+	make_query query_at send_udp udp_socket recv_udp tcp_exchange
+	rr_key rr_keys section_diff rcode_of slurp timeout_scale read_zone rrsets_of
+	reply_is rrs no_serial
+);
+
+# Repository root: this file is tests/lib/CutoverTest.pm.
+my $ROOT = abs_path(dirname(__FILE__) . '/../..');
+
+sub repo_root { return $ROOT }
+
+# zones/NAME.zone in the repository (absolute).
+sub zone_path
+{
+	my ($name) = @_;
+	return "$ROOT/zones/$name.zone";
+}
+
+# Under a wrapper such as valgrind everything is much slower: scale every wait. The waits are
+# upper bounds only (a ready daemon is used at once); no test asserts on elapsed time.
+sub timeout_scale
+{
+	my $s = $ENV{CT_TEST_TIMEOUT_SCALE};
+	return $s if defined $s && $s =~ /^\d+(\.\d+)?$/ && $s > 0;
+	return (defined $ENV{CT_TEST_WRAPPER} && $ENV{CT_TEST_WRAPPER} ne '') ? 10 : 1;
+}
+
+sub slurp
+{
+	my ($path) = @_;
+	open(my $fh, '<', $path) or return '';
+	local $/;
+	my $s = <$fh>;
+	close $fh;
+	return defined $s ? $s : '';
+}
+
+# ---------------------------------------------------------------------------------------------
+# Processes. Every child is registered; the END block stops whatever is still running, so a
+# failing or dying test never leaves a daemon behind. Children also get SIGTERM if this perl
+# process dies abruptly (PR_SET_PDEATHSIG).
+
+my %LIVE; # pid => { pgrp => bool }
+
+sub set_pdeathsig
+{
+	my $nr = eval {
+		require 'sys/syscall.ph';
+		SYS_prctl();
+	};
+	if (!defined $nr) {
+		require Config;
+		my $arch = $Config::Config{archname} // '';
+		$nr = $arch =~ /^x86_64/ ? 157 : $arch =~ /^(aarch64|arm64)/ ? 167 : undef;
+	}
+	syscall($nr, 1, 15) if defined $nr; # PR_SET_PDEATHSIG = 1, SIGTERM
+	return;
+}
+
+# spawn(cmd => [...], stdout => FILE, stderr => FILE, stdin => FILE, env => {K => V or undef},
+# cwd => DIR) -> pid. The child runs in a
+# process group of its own so that a whole forking tree (NSD) can be stopped at once.
+sub spawn
+{
+	my (%o) = @_;
+	my @cmd = @{ $o{cmd} };
+	my $pid = fork();
+	die "fork: $!" unless defined $pid;
+	if ($pid == 0) {
+		setpgid(0, 0);
+		set_pdeathsig();
+		while (my ($k, $v) = each %{ $o{env} // {} }) {
+			if (defined $v) {
+				$ENV{$k} = $v;
+			} else {
+				delete $ENV{$k};
+			}
+		}
+		chdir($o{cwd}) or _exit(126) if defined $o{cwd};
+		open(STDIN, '<', $o{stdin} // '/dev/null') or _exit(126);
+		open(STDOUT, '>', $o{stdout} // '/dev/null') or _exit(126);
+		open(STDERR, '>', $o{stderr} // '/dev/null') or _exit(126);
+		{ no warnings 'exec'; exec { $cmd[0] } @cmd; }
+		print STDERR "exec $cmd[0]: $!\n";
+		_exit(127);
+	}
+	$LIVE{$pid} = { pgrp => 1 };
+	return $pid;
+}
+
+# Wait up to $timeout seconds for $pid; returns its wait status, or undef if still running.
+sub reap
+{
+	my ($pid, $timeout) = @_;
+	my $deadline = time() + $timeout;
+	while (1) {
+		my $r = waitpid($pid, WNOHANG);
+		if ($r == $pid) {
+			delete $LIVE{$pid};
+			return $?;
+		}
+		if ($r < 0) {
+			delete $LIVE{$pid};
+			return undef;
+		}
+		return undef if time() >= $deadline;
+		sleep(0.02);
+	}
+}
+
+# SIGTERM (to the process, or with group => 1 to its process group), then SIGKILL if it has not
+# exited within the grace time. Returns the wait status of the SIGTERM stop, undef if it had to
+# be killed.
+sub stop_pid
+{
+	my ($pid, %o) = @_;
+	return undef unless $LIVE{$pid};
+	my $target = $o{group} ? -$pid : $pid;
+	kill('TERM', $target);
+	my $st = reap($pid, $o{grace} // 30 * timeout_scale());
+	if (!defined $st) {
+		kill('KILL', $target);
+		reap($pid, 30);
+	} elsif ($o{group}) {
+		kill('KILL', -$pid); # stragglers of a forking server
+	}
+	return $st;
+}
+
+sub cleanup_all
+{
+	for my $pid (keys %LIVE) {
+		stop_pid($pid, group => 1, grace => 10);
+	}
+	return;
+}
+
+END {
+	local $?; # keep the test's exit status
+	cleanup_all();
+}
+
+# Make SIGINT/SIGTERM run the END block too.
+$SIG{INT} = sub { exit(130) };
+$SIG{TERM} = sub { exit(143) };
+
+# run_cmd([cmd...], timeout => s, stdin => FILE, env => {...}, cwd => DIR)
+#   -> { exit, signal, out, err, timedout }; exit is -1 when it was killed by a signal.
+sub run_cmd
+{
+	my ($cmd, %o) = @_;
+	my $tmp = File::Temp->newdir(TMPDIR => 1, CLEANUP => 1);
+	my ($out, $err) = ("$tmp/out", "$tmp/err");
+	my $pid = spawn(cmd => $cmd, stdout => $out, stderr => $err, stdin => $o{stdin},
+			env => $o{env}, cwd => $o{cwd});
+	my $st = reap($pid, $o{timeout} // 120 * timeout_scale());
+	my $timedout = !defined $st;
+	$st = stop_pid($pid, grace => 1) // 9 if $timedout;
+	return {
+		exit => $timedout ? -1 : ($st & 127) ? -1 : $st >> 8,
+		signal => $st & 127,
+		timedout => $timedout,
+		out => slurp($out),
+		err => slurp($err),
+	};
+}
+
+# ---------------------------------------------------------------------------------------------
+# Ports.
+
+# A port free for both UDP and TCP on $host: bind both on port 0 (the kernel picks), release.
+sub free_port
+{
+	my ($host) = @_;
+	$host //= '127.0.0.1';
+	for (1 .. 50) {
+		my $u = IO::Socket::IP->new(LocalHost => $host, LocalPort => 0, Proto => 'udp')
+			or die "bind udp $host: $!";
+		my $port = $u->sockport;
+		my $t = IO::Socket::IP->new(LocalHost => $host, LocalPort => $port, Proto => 'tcp',
+					    Listen => 1);
+		next unless $t;
+		close $t;
+		close $u;
+		return $port;
+	}
+	die "no free port on $host";
+}
+
+# ---------------------------------------------------------------------------------------------
+# The test fixture: a temp directory with a database, and optionally a running cutoverd.
+
+# CutoverTest->new(zones => [files], start => 1, threads => N, listen => [...]).
+sub new
+{
+	my ($class, %o) = @_;
+	my $dir = File::Temp->newdir('cutover-test-XXXXXX', TMPDIR => 1,
+				     CLEANUP => !$ENV{CT_TEST_KEEP});
+	my $self = bless {
+		tmp => $dir,
+		dir => "$dir",
+		db => "$dir/db",
+		host => '127.0.0.1',
+		port => undef,
+		pid => undef,
+		runs => 0,
+	}, $class;
+	# CT_TEST_TARGET=HOST:PORT points the query checks at a server that is already running
+	# (e.g. NSD serving zones/), to check a test's expectations; nothing is imported or started.
+	if ($ENV{CT_TEST_TARGET} && $ENV{CT_TEST_TARGET} =~ /^\[?([^\]]+?)\]?:(\d+)$/) {
+		@$self{qw(host port target)} = ($1, $2, 1);
+		return $self;
+	}
+	for my $z (@{ $o{zones} // [] }) {
+		my $r = $self->ctl('zone', 'import', $z);
+		die "cannot import $z (exit $r->{exit}):\n$r->{err}$r->{out}" if $r->{exit} != 0;
+	}
+	if ($o{start}) {
+		$self->start(%o) or die "cutoverd did not start:\n" . $self->stderr_text;
+	}
+	return $self;
+}
+
+sub dir { return $_[0]{dir} }
+sub db { return $_[0]{db} }
+sub host { return $_[0]{host} }
+sub port { return $_[0]{port} }
+sub pid { return $_[0]{pid} }
+
+sub cutoverd_bin { return $ENV{CUTOVERD} // "$ROOT/cutoverd" }
+sub cutoverctl_bin { return $ENV{CUTOVERCTL} // "$ROOT/cutoverctl" }
+
+# Run cutoverctl with --db pointing at this fixture's database (unless nodb => 1).
+sub ctl
+{
+	my ($self, @args) = @_;
+	my %o;
+	%o = %{ shift @args } if @args && ref $args[0] eq 'HASH';
+	my @cmd = (cutoverctl_bin());
+	push @cmd, '--db', $o{db} // $self->{db} unless $o{nodb};
+	return run_cmd([ @cmd, @args ], %o);
+}
+
+# Start cutoverd. Options: listen => [ADDR:PORT...] (default 127.0.0.1 on a free port),
+# threads => N, db => DIR, args => [extra]. Returns true once the ready line appeared; false if
+# the daemon exited first (exit status in {exit_status}) or never got ready (then it is killed).
+sub start
+{
+	my ($self, %o) = @_;
+	die "cutoverd already running" if $self->{pid};
+	my @listen;
+	if ($o{listen}) {
+		@listen = @{ $o{listen} };
+	} else {
+		$self->{port} = free_port('127.0.0.1');
+		@listen = ("127.0.0.1:$self->{port}");
+	}
+	my @cmd = (cutoverd_bin(), '--db', $o{db} // $self->{db});
+	push @cmd, map { ('--listen', $_) } @listen;
+	push @cmd, '--threads', $o{threads} if defined $o{threads};
+	push @cmd, @{ $o{args} } if $o{args};
+	if (defined $ENV{CT_TEST_WRAPPER} && $ENV{CT_TEST_WRAPPER} =~ /\S/) {
+		unshift @cmd, split(' ', $ENV{CT_TEST_WRAPPER});
+	}
+	$self->{runs}++;
+	$self->{stderr} = "$self->{dir}/cutoverd.$self->{runs}.err";
+	$self->{cmd} = \@cmd;
+	$self->{exit_status} = undef;
+	my $pid = spawn(cmd => \@cmd, stderr => $self->{stderr},
+			stdout => "$self->{dir}/cutoverd.$self->{runs}.out");
+	$self->{pid} = $pid;
+	my $deadline = time() + ($o{timeout} // 60 * timeout_scale());
+	while (1) {
+		for my $line (split /\n/, slurp($self->{stderr})) {
+			return 1 if $line =~ /\bready\b/ && $line !~ /\b(error|fatal|crit)/i;
+		}
+		my $st = reap($pid, 0);
+		if (defined $st) {
+			$self->{exit_status} = $st;
+			$self->{pid} = undef;
+			return 0;
+		}
+		if (time() >= $deadline) {
+			stop_pid($pid, grace => 5);
+			$self->{pid} = undef;
+			$self->{exit_status} = undef;
+			return 0;
+		}
+		sleep(0.02);
+	}
+}
+
+# Wait for a daemon that is expected to exit on its own (start-up errors).
+sub wait_exit
+{
+	my ($self, $timeout) = @_;
+	return $self->{exit_status} unless $self->{pid};
+	my $st = reap($self->{pid}, $timeout // 60 * timeout_scale());
+	if (defined $st) {
+		$self->{pid} = undef;
+		$self->{exit_status} = $st;
+	}
+	return $st;
+}
+
+sub stderr_text
+{
+	my ($self) = @_;
+	return defined $self->{stderr} ? slurp($self->{stderr}) : '';
+}
+
+# Stop cutoverd with SIGTERM; returns its wait status (undef if it had to be SIGKILLed).
+sub stop
+{
+	my ($self) = @_;
+	my $pid = $self->{pid} or return $self->{exit_status};
+	my $st = stop_pid($pid);
+	$self->{pid} = undef;
+	$self->{exit_status} = $st;
+	return $st;
+}
+
+sub running
+{
+	my ($self) = @_;
+	return 1 if $self->{target};
+	return 0 unless $self->{pid};
+	return 1 unless defined reap($self->{pid}, 0);
+	$self->{pid} = undef;
+	return 0;
+}
+
+sub DESTROY
+{
+	my ($self) = @_;
+	local ($?, $@, $!);
+	stop_pid($self->{pid}, group => 1, grace => 10) if $self->{pid};
+	return;
+}
+
+# Query this fixture's daemon (see query_at).
+sub query
+{
+	my ($self, $name, $type, %o) = @_;
+	return query_at($self->{host}, $self->{port}, $name, $type, %o);
+}
+
+sub udp
+{
+	my ($self, $bytes, %o) = @_;
+	return send_udp($self->{host}, $self->{port}, $bytes, %o);
+}
+
+sub tcp
+{
+	my ($self, $msgs, %o) = @_;
+	return tcp_exchange($self->{host}, $self->{port}, $msgs, %o);
+}
+
+# ---------------------------------------------------------------------------------------------
+# DNS.
+
+# make_query(NAME, TYPE, %o) -> Net::DNS::Packet. The name keeps the letter case given.
+# Options: class, id, rd (default 0), cd, ad, opcode, qr, edns => UDP size (adds an OPT),
+# do => 1, edns_version => N.
+sub make_query
+{
+	my ($name, $type, %o) = @_;
+	my $p = Net::DNS::Packet->new($name, $type // 'A', $o{class} // 'IN');
+	my $h = $p->header;
+	$h->id($o{id}) if defined $o{id};
+	$h->rd($o{rd} // 0);
+	$h->cd(1) if $o{cd};
+	$h->ad(1) if $o{ad};
+	$h->opcode($o{opcode}) if defined $o{opcode};
+	$h->qr(1) if $o{qr};
+	if (defined $o{edns}) {
+		$p->edns->size($o{edns});
+		$p->edns->version($o{edns_version}) if defined $o{edns_version};
+		$h->do(1) if $o{do};
+	}
+	return $p;
+}
+
+# query_at(HOST, PORT, NAME, TYPE, %o) -> the reply as a Net::DNS::Packet, or undef when no
+# reply came (timeout) or the reply did not parse ($@ says why). tcp => 1 uses TCP; the other
+# options are make_query's, plus timeout. In list context also returns the raw reply bytes.
+sub query_at
+{
+	my ($host, $port, $name, $type, %o) = @_;
+	my $q = $o{packet} // make_query($name, $type, %o);
+	my $bytes = $q->data;
+	my $raw;
+	if ($o{tcp}) {
+		($raw) = tcp_exchange($host, $port, [$bytes], %o);
+	} else {
+		$raw = send_udp($host, $port, $bytes, %o, match_id => $q->header->id);
+	}
+	return wantarray ? (undef, undef) : undef unless defined $raw;
+	my $r = Net::DNS::Packet->new(\$raw);
+	return wantarray ? ($r, $raw) : $r;
+}
+
+sub udp_socket
+{
+	my ($host, $port) = @_;
+	return IO::Socket::IP->new(PeerHost => $host, PeerPort => $port, Proto => 'udp')
+		|| die "udp socket to $host:$port: $!";
+}
+
+# One datagram from $sock within $timeout seconds, or undef.
+sub recv_udp
+{
+	my ($sock, $timeout) = @_;
+	my $sel = IO::Select->new($sock);
+	my $deadline = time() + $timeout;
+	while (1) {
+		my $left = $deadline - time();
+		return undef if $left <= 0;
+		my @r = $sel->can_read($left);
+		next if !@r && $! == EINTR;
+		return undef unless @r;
+		my $buf;
+		return $buf if defined $sock->recv($buf, 65535) && length $buf;
+	}
+}
+
+# Send $bytes in one datagram and return the first reply (with match_id => ID: the first whose
+# ID matches), or undef after the timeout.
+sub send_udp
+{
+	my ($host, $port, $bytes, %o) = @_;
+	my $sock = $o{sock} // udp_socket($host, $port);
+	defined $sock->send($bytes) or die "send to $host:$port: $!";
+	my $deadline = time() + ($o{timeout} // 10 * timeout_scale());
+	while (1) {
+		my $r = recv_udp($sock, $deadline - time());
+		return undef unless defined $r;
+		return $r unless defined $o{match_id};
+		return $r if length($r) >= 2 && unpack('n', $r) == $o{match_id};
+	}
+}
+
+sub read_exact
+{
+	my ($sock, $n, $deadline) = @_;
+	my $buf = '';
+	my $sel = IO::Select->new($sock);
+	while (length($buf) < $n) {
+		my $left = $deadline - time();
+		return undef if $left <= 0;
+		my @r = $sel->can_read($left);
+		next if !@r && $! == EINTR;
+		return undef unless @r;
+		my $got = sysread($sock, $buf, $n - length($buf), length($buf));
+		return undef unless $got; # EOF or error
+	}
+	return $buf;
+}
+
+# tcp_exchange(HOST, PORT, [msg, ...], %o): one connection; all messages are written at once,
+# each with its 2-byte length (raw => 1: written as given), then up to `expect` (default: one
+# per message) replies are read. Returns the list of reply payloads read before EOF/timeout.
+sub tcp_exchange
+{
+	my ($host, $port, $msgs, %o) = @_;
+	my $sock = IO::Socket::IP->new(PeerHost => $host, PeerPort => $port, Proto => 'tcp')
+		or die "tcp connect $host:$port: $!";
+	my $out = $o{raw} ? join('', @$msgs) : join('', map { pack('n', length $_) . $_ } @$msgs);
+	my $off = 0;
+	while ($off < length $out) {
+		my $w = syswrite($sock, $out, length($out) - $off, $off);
+		last unless defined $w; # the server may close on garbage
+		$off += $w;
+	}
+	my $expect = $o{expect} // scalar @$msgs;
+	my $deadline = time() + ($o{timeout} // 10 * timeout_scale());
+	my @replies;
+	while (@replies < $expect) {
+		my $len = read_exact($sock, 2, $deadline);
+		last unless defined $len;
+		my $msg = read_exact($sock, unpack('n', $len), $deadline);
+		last unless defined $msg;
+		push @replies, $msg;
+	}
+	close $sock;
+	return @replies;
+}
+
+# ---------------------------------------------------------------------------------------------
+# Comparing answers.
+
+# A comparable key for one RR: its canonical wire form (RFC 4034 section 6.2: owner and the
+# names in the RDATA of the listed types lowercased, no compression), TTL included.
+sub rr_key
+{
+	my ($rr) = @_;
+	return unpack('H*', $rr->canonical);
+}
+
+# Keys of a section's RRs, OPT excluded, as a sorted list.
+sub rr_keys
+{
+	my (@rrs) = @_;
+	return sort map { rr_key($_) } grep { $_->type ne 'OPT' } @rrs;
+}
+
+# Compare two RR lists as sets. Returns '' when equal, else lines describing the difference.
+sub section_diff
+{
+	my ($label, $got, $want) = @_;
+	my (%g, %w);
+	for (grep { $_->type ne 'OPT' } @$got) { $g{ rr_key($_) } = $_ }
+	for (grep { $_->type ne 'OPT' } @$want) { $w{ rr_key($_) } = $_ }
+	my @d;
+	push @d, map { "  $label only in got:  " . $g{$_}->string } grep { !$w{$_} } sort keys %g;
+	push @d, map { "  $label only in want: " . $w{$_}->string } grep { !$g{$_} } sort keys %w;
+	# Duplicates in a section are an error on either side.
+	push @d, "  $label: got has duplicate RRs" if keys(%g) != grep { $_->type ne 'OPT' } @$got;
+	push @d, "  $label: want has duplicate RRs" if keys(%w) != grep { $_->type ne 'OPT' } @$want;
+	return join("\n", @d);
+}
+
+# The records of a master file, parsed by Net::DNS (an implementation independent of ours), with
+# $INCLUDE resolved relative to the file's directory.
+sub read_zone
+{
+	my ($path, $origin) = @_;
+	my $cwd = Cwd::getcwd();
+	chdir(dirname($path)) or die "chdir " . dirname($path) . ": $!";
+	my @rrs = eval { Net::DNS::ZoneFile->new(File::Basename::basename($path), $origin)->read };
+	my $err = $@;
+	chdir($cwd) or die "chdir $cwd: $!";
+	die $err if $err;
+	return @rrs;
+}
+
+# Group RRs into RRsets: { "lcowner|TYPE" => [rr, ...] }.
+sub rrsets_of
+{
+	my (@rrs) = @_;
+	my %sets;
+	for my $rr (@rrs) {
+		push @{ $sets{ lc($rr->owner) . '|' . $rr->type } }, $rr;
+	}
+	return \%sets;
+}
+
+# The RCODE of a reply, extended (with the OPT's upper bits) when there is an OPT.
+sub rcode_of
+{
+	my ($p) = @_;
+	return $p->header->rcode;
+}
+
+# RR objects from RR objects or presentation strings.
+sub rrs
+{
+	return map { ref $_ ? $_ : Net::DNS::RR->new($_) } @_;
+}
+
+# Copies of the RRs with SOA serials set to 0: an import may bump the serial, which is checked
+# on its own, so section comparisons do not depend on it.
+sub no_serial
+{
+	return map {
+		my $rr = $_;
+		if ($rr->type eq 'SOA') {
+			$rr = Net::DNS::RR->new($rr->string);
+			$rr->serial(0);
+		}
+		$rr;
+	} @_;
+}
+
+# reply_is($reply, { rcode => 'NOERROR', aa => 1, tc => 0, answer => [...], authority => [...],
+# additional => [...] }, $description): one subtest; keys that are absent are not checked, the
+# sections are compared as sets (OPT left out, SOA serials ignored), with a diff on mismatch.
+sub reply_is
+{
+	my ($p, $want, $desc) = @_;
+	return Test::More::subtest($desc => sub {
+		Test::More::ok(defined $p, 'a reply came') or return;
+		my $h = $p->header;
+		Test::More::ok($h->qr, 'QR is set');
+		Test::More::is($h->rcode, $want->{rcode}, "RCODE $want->{rcode}") if $want->{rcode};
+		for my $f (qw(aa tc)) {
+			next unless exists $want->{$f};
+			Test::More::is($h->$f ? 1 : 0, $want->{$f} ? 1 : 0,
+				       uc($f) . ($want->{$f} ? ' set' : ' clear'));
+		}
+		for my $sec (qw(answer authority additional)) {
+			next unless $want->{$sec};
+			my $d = section_diff($sec, [ no_serial($p->$sec) ],
+					     [ no_serial(rrs(@{ $want->{$sec} })) ]);
+			Test::More::ok($d eq '', "$sec section as expected") or Test::More::diag($d);
+		}
+		$want->{extra}->($p) if $want->{extra};
+	});
+}
+
+1;
