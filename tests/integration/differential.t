@@ -168,7 +168,15 @@ sub compare
 		ok($ours, 'cutoverd replied') or return;
 		ok($ref, 'NSD replied') or return;
 		is($ours->header->rcode, $ref->header->rcode, 'same RCODE');
-		is(flags($ours), flags($ref), 'same flags (QR AA TC RD RA AD CD) and opcode');
+		# CD: NSD clears it in replies from zones without DNSSEC, cutoverd copies it from the
+		# query (RFC 4035 3.1.6 has security-aware servers copy it; RFC 1035 had it as a Z
+		# bit). Both are valid for an unsigned zone: CD is compared only when it was clear.
+		my ($fo, $fr) = (flags($ours), flags($ref));
+		if ($o{cd} && $fo ne $fr) {
+			s/ cd\b// for $fo, $fr;
+			$differences{'CD bit in replies: copied by cutoverd, cleared by NSD'}++;
+		}
+		is($fo, $fr, 'same flags (QR AA TC RD RA AD CD) and opcode');
 		is(scalar(grep { $_->type eq 'OPT' } $ours->additional),
 		   scalar(grep { $_->type eq 'OPT' } $ref->additional), 'OPT in both or in neither');
 
@@ -212,6 +220,21 @@ sub compare
 				@b = no_serial(@b);
 			}
 			my $d = section_diff($sec, \@a, \@b);
+			# Additional data in authoritative answers is optional (RFC 1034 4.3.2 step 6:
+			# "attempt to add other RRs which may be useful"; RFC 2181 9: it may be dropped
+			# without setting TC). NSD, even with minimal-responses, adds the addresses of
+			# in-zone name servers to an NS answer; cutoverd does not. There cutoverd's
+			# additional section must be a subset of NSD's. In referrals (AA clear) the glue
+			# is needed to follow the delegation and must be the same (RFC 9471).
+			if ($sec eq 'additional' && $d ne '' && $ours->header->aa
+			    && $d !~ /only in got|got has/) {
+				$differences{'additional data of authoritative answers: cutoverd adds less '
+					     . '(a subset of NSD\'s; RFC 1034 4.3.2 step 6)'}++;
+				pass('additional section: a subset of NSD\'s (optional data left out)');
+				diag("optional additional data NSD adds for $name $type:\n$d")
+					if $ENV{TEST_VERBOSE};
+				next;
+			}
 			ok($d eq '', "same $sec section") or diag("cutoverd vs NSD:\n$d");
 		}
 	};
@@ -235,7 +258,7 @@ compare('example.test', 'SOA', 'opcode STATUS', opcode => 'STATUS');
 compare('big.example.test', 'TXT', 'UDP+EDNS 512', edns => 512);
 
 cmp_ok(scalar(@cases), '>=', 60, scalar(@cases) . ' distinct queries (each over UDP, UDP+EDNS and TCP)');
-diag("documented differences from NSD seen in this run:\n" .
+note("documented differences from NSD seen in this run:\n" .
      join('', map { "  $_: $differences{$_} replies\n" } sort keys %differences))
 	if %differences;
 

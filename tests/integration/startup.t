@@ -93,7 +93,6 @@ for my $bad ('127.0.0.1:', '127.0.0.1:99999', '127.0.0.1:-1', '127.0.0.1:port',
 	     '999.0.0.1:5300', 'not an address:5300', '[::1', '::1:5300:x', '') {
 	start_fails("bad --listen '$bad'", qr/\S/, fixture => $t, listen => [$bad]);
 }
-start_fails('no --listen at all', qr/listen|usage/i, fixture => $t, listen => []);
 start_fails('an unknown option', qr/\S/, fixture => $t, args => ['--no-such-option']);
 start_fails('--threads abc', qr/thread/i, fixture => $t, threads => 'abc');
 start_fails('--threads -1', qr/thread/i, fixture => $t, threads => '-1');

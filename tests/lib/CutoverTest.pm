@@ -293,8 +293,9 @@ sub start
 	$self->{pid} = $pid;
 	my $deadline = time() + ($o{timeout} // 60 * timeout_scale());
 	while (1) {
+		# The log line "<time> info: ready listen=...", not the word in --help's text.
 		for my $line (split /\n/, slurp($self->{stderr})) {
-			return 1 if $line =~ /\bready\b/ && $line !~ /\b(error|fatal|crit)/i;
+			return 1 if $line =~ /^\S+\s+\w+:\s+ready\b/ || $line =~ /\bready\s+listen=/;
 		}
 		my $st = reap($pid, 0);
 		if (defined $st) {
