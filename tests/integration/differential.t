@@ -102,6 +102,8 @@ my @cases = (
 	# CNAME: chains, out of zone, dangling, to NODATA, wildcard CNAME
 	'chain1.example.test A', 'chain1.example.test AAAA', 'chain2.example.test A',
 	'chain3.example.test MX', 'chain1.example.test CNAME', 'outside.example.test A',
+	'loop1.example.test A', 'todeleg.example.test A', 'toapp.example.test A',
+	'toapp.example.test CNAME',
 	'outside.example.test CNAME', 'dangling.example.test A', 'tomail.example.test TXT',
 	'tomail.example.test A', 'x.cwild.example.test A', 'x.cwild.example.test CNAME',
 	# NXDOMAIN
@@ -122,6 +124,7 @@ my @cases = (
 	'sub.example.test A', 'www.sub.example.test A', 'ns1.sub.example.test A',
 	'ns2.sub.example.test AAAA', 'sub.example.test NS', 'x.ext.example.test A',
 	'ext.example.test NS', 'side.example.test A', 'deep.side.example.test AAAA',
+	'x.many.example.test A', 'many.example.test NS',
 	# ANY
 	'big.example.test ANY', 'www.example.test ANY', 'example.test ANY', 'app.example ANY',
 	'nope.example.test ANY', 'b.c.example.test ANY', 'foo.wild.example.test ANY',
@@ -207,6 +210,35 @@ sub compare
 				or diag($d);
 			$differences{'ANY: the RRset chosen may differ; compared with NSD\'s answer for that type'}++
 				if rrset_summary($ours->answer) ne rrset_summary($ref->answer);
+			return;
+		}
+
+		# A CNAME to a name in another zone we serve: NSD follows it into that zone (RFC
+		# 1034 4.3.2 restarts the lookup at step 1), cutoverd answers the CNAME alone and
+		# lets the resolver ask for the target, which is also valid: the answer must be a
+		# prefix of NSD's chain, the rest the same.
+		if ($name =~ /^toapp\./i && $type ne 'CNAME') {
+			my @a = $ours->answer;
+			my @b = $ref->answer;
+			my $d = section_diff('answer', \@a, [ @b[ 0 .. $#a ] ]);
+			ok(@a && @a <= @b && $d eq '', 'answer: the start of NSD\'s chain') or diag($d);
+			$differences{'CNAME into another served zone: not followed (NSD follows it)'}++
+				if @a < @b;
+			for my $sec (qw(authority additional)) {
+				$d = section_diff($sec, [ no_serial($ours->$sec) ], [ no_serial($ref->$sec) ]);
+				ok($d eq '', "same $sec section") or diag("cutoverd vs NSD:\n$d");
+			}
+			return;
+		}
+
+		# A referral too big for the reply. NSD 4.6 predates RFC 9471 and drops the AAAA
+		# glue without setting TC; RFC 9471 3.1 requires all in-domain glue or TC=1.
+		# answers.t holds cutoverd to RFC 9471; here only RCODE, flags and the NS must match.
+		if ($name =~ /(^|\.)many\.example\.test$/i && !$o{tcp} && !$o{edns}) {
+			my $d = section_diff('authority', [ $ours->authority ], [ $ref->authority ]);
+			ok($d eq '', 'same authority section') or diag($d);
+			$differences{'referral with more glue than fits: NSD drops AAAA glue without TC '
+				     . '(pre RFC 9471); additional not compared'}++;
 			return;
 		}
 
