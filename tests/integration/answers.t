@@ -53,17 +53,17 @@ sub synth
 	} @$from;
 }
 
-# The reply (scalar even in list context); ask2 also returns the raw bytes.
 sub ask
 {
 	my ($name, $type, %o) = @_;
-	return scalar $t->query($name, $type, %o);
+	return $t->query($name, $type, %o);
 }
 
+# The reply and its raw bytes.
 sub ask2
 {
 	my ($name, $type, %o) = @_;
-	return $t->query($name, $type, %o);
+	return $t->query_raw($name, $type, %o);
 }
 
 my %UDP = (edns => 4096);
@@ -371,6 +371,49 @@ subtest 'delegations: referrals with glue, AA clear' => sub {
 	reply_is(ask('deep.side.example.test', 'A', %UDP),
 		 { rcode => 'NOERROR', aa => 0, answer => [], authority => [ z('side.example.test', 'NS') ] },
 		 'delegation to an in-zone host: referral');
+};
+
+# ---------------------------------------------------------------------------------------------
+# Parent and child zone on one server: below the cut the child is authoritative, so names in
+# it are answered (AA) instead of referred (RFC 1034 4.3.2 step 2: the nearest zone).
+subtest 'a child zone served beside its parent' => sub {
+	my $child = $t->dir . '/sub.example.test.zone';
+	open(my $fh, '>', $child) or die $!;
+	print $fh <<'EOF';
+$ORIGIN sub.example.test.
+$TTL 600
+@	IN SOA	ns1 hostmaster 7 3600 600 86400 120
+	IN NS	ns1
+	IN NS	ns2
+ns1	IN A	192.0.2.100
+	IN AAAA	2001:db8::100
+ns2	IN A	192.0.2.101
+www	IN A	192.0.2.199
+EOF
+	close $fh or die $!;
+	my $s = CutoverTest->new(zones => [ zone_path('example.test'), $child ], start => 1);
+	my ($csoa) = grep { $_->type eq 'SOA' } read_zone($child);
+	my $neg = Net::DNS::RR->new($csoa->string);
+	$neg->ttl(120);
+	reply_is($s->query('www.sub.example.test', 'A'),
+		 { rcode => 'NOERROR', aa => 1, answer => [ 'www.sub.example.test. 600 IN A 192.0.2.199' ],
+		   authority => [] }, 'a name in the child: answered from the child, AA');
+	reply_is($s->query('sub.example.test', 'NS'),
+		 { rcode => 'NOERROR', aa => 1, answer => [ 'sub.example.test. 600 IN NS ns1.sub.example.test.',
+							    'sub.example.test. 600 IN NS ns2.sub.example.test.' ] },
+		 'NS at the cut: the child\'s apex NS, AA');
+	reply_is($s->query('nope.sub.example.test', 'A'),
+		 { rcode => 'NXDOMAIN', aa => 1, answer => [], authority => [$neg] },
+		 'NXDOMAIN in the child with the child\'s SOA');
+	reply_is($s->query('www.example.test', 'A'),
+		 { rcode => 'NOERROR', aa => 1, answer => [ z('www.example.test', 'A') ] },
+		 'the parent is still answered');
+	my $r = $s->ctl(qw(zone delete sub.example.test));
+	is($r->{exit}, 0, 'delete the child') or diag($r->{err});
+	reply_is($s->query('www.sub.example.test', 'A'),
+		 { rcode => 'NOERROR', aa => 0, answer => [], authority => [ z('sub.example.test', 'NS') ] },
+		 'without the child: the parent\'s referral again, at once');
+	is($s->stop, 0, 'exits 0 on SIGTERM');
 };
 
 # ---------------------------------------------------------------------------------------------

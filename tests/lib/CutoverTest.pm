@@ -361,8 +361,15 @@ sub DESTROY
 	return;
 }
 
-# Query this fixture's daemon (see query_at).
+# Query this fixture's daemon (see query_at): the reply, even in list context, so that
+# reply_is($t->query(...), ...) works; query_raw also returns the raw bytes.
 sub query
+{
+	my ($self, $name, $type, %o) = @_;
+	return scalar query_at($self->{host}, $self->{port}, $name, $type, %o);
+}
+
+sub query_raw
 {
 	my ($self, $name, $type, %o) = @_;
 	return query_at($self->{host}, $self->{port}, $name, $type, %o);
