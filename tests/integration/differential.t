@@ -9,6 +9,7 @@ use strict;
 use warnings;
 
 use File::Copy qw(copy);
+use File::Find qw(find);
 use File::Path qw(make_path);
 use Net::DNS;
 use Test::More;
@@ -31,10 +32,16 @@ my $t = CutoverTest->new(zones => [ map { zone_path($_) } @ZONES ], start => 1);
 # adding the apex NS RRset to positive answers and additional data that is not needed, as
 # cutoverd does; refuse-any: no (the default) lets NSD answer ANY with one RRset, as cutoverd.
 my $nsd_dir = $t->dir . '/nsd';
-make_path("$nsd_dir/zones/example.test.d");
-copy(zone_path($_), "$nsd_dir/zones/$_.zone") or die "copy: $!" for @ZONES;
-copy(repo_root() . '/zones/example.test.d/hosts.inc', "$nsd_dir/zones/example.test.d/hosts.inc")
-	or die "copy: $!";
+# A copy of zones/ with its $INCLUDEd files: NSD reads zone files relative to zonesdir.
+my $src = repo_root() . '/zones';
+find({ no_chdir => 1, wanted => sub {
+	(my $rel = $File::Find::name) =~ s/^\Q$src\E//;
+	if (-d $_) {
+		make_path("$nsd_dir/zones$rel");
+	} else {
+		copy($_, "$nsd_dir/zones$rel") or die "copy $_: $!";
+	}
+} }, $src);
 my $nsd_port = free_port();
 my $conf = <<"EOF";
 server:
