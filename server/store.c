@@ -5,6 +5,7 @@
 #include "cutover/log.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,9 +18,18 @@ const char *ct_store_last_error(void)
 	return open_error;
 }
 
-static int open_fail(ct_store_t *st, int ret, const char *fmt, const char *arg)
+/* Record "PATH: message" for ct_store_last_error(), close what is open, return ret. */
+__attribute__((format(printf, 3, 4))) static int open_fail(ct_store_t *st, int ret,
+							    const char *fmt, ...)
 {
-	snprintf(open_error, sizeof(open_error), fmt, st->path, arg);
+	va_list ap;
+	int n = snprintf(open_error, sizeof(open_error), "%s: ", st->path);
+	if (n < 0 || (size_t)n >= sizeof(open_error)) {
+		n = 0;
+	}
+	va_start(ap, fmt);
+	vsnprintf(open_error + n, sizeof(open_error) - (size_t)n, fmt, ap);
+	va_end(ap);
 	if (st->env != NULL) {
 		mdb_env_close(st->env);
 		st->env = NULL;
@@ -73,19 +83,19 @@ int ct_store_open(ct_store_t *st, const char *path, const ct_store_opts_t *opts)
 	if (stat(path, &sb) != 0) {
 		if (errno != ENOENT || !opts->create) {
 			return open_fail(st, errno == ENOENT ? CT_ENODB : -errno,
-					 "%s: cannot open database: %s", strerror(errno));
+					 "cannot open database: %s", strerror(errno));
 		}
 		if (mkdir(path, 0750) != 0) {
-			return open_fail(st, -errno, "%s: cannot create database directory: %s",
+			return open_fail(st, -errno, "cannot create database directory: %s",
 					 strerror(errno));
 		}
 	} else if (!S_ISDIR(sb.st_mode)) {
-		return open_fail(st, CT_EINVAL, "%s: %s", "not a directory (the database is a directory)");
+		return open_fail(st, CT_EINVAL, "%s", "not a directory (the database is a directory)");
 	} else if (!opts->create) {
 		char data[4200];
 		snprintf(data, sizeof(data), "%s/data.mdb", path);
 		if (stat(data, &sb) != 0) {
-			return open_fail(st, CT_ENODB, "%s: %s", "no database here (no data.mdb); "
+			return open_fail(st, CT_ENODB, "%s", "no database here (no data.mdb); "
 					 "create one with 'cutoverctl zone import'");
 		}
 	}
@@ -106,7 +116,7 @@ int ct_store_open(ct_store_t *st, const char *path, const ct_store_opts_t *opts)
 		rc = mdb_env_open(st->env, path, flags, 0640);
 	}
 	if (rc != MDB_SUCCESS) {
-		return open_fail(st, ct_err_from_mdb(rc), "%s: cannot open database: %s",
+		return open_fail(st, ct_err_from_mdb(rc), "cannot open database: %s",
 				 mdb_strerror(rc));
 	}
 
@@ -119,7 +129,7 @@ int ct_store_open(ct_store_t *st, const char *path, const ct_store_opts_t *opts)
 		rc = mdb_txn_begin(st->env, NULL, rw ? 0 : MDB_RDONLY, &txn);
 	}
 	if (rc != MDB_SUCCESS) {
-		return open_fail(st, ct_err_from_mdb(rc), "%s: cannot read database: %s",
+		return open_fail(st, ct_err_from_mdb(rc), "cannot read database: %s",
 				 mdb_strerror(rc));
 	}
 	struct {
@@ -136,7 +146,7 @@ int ct_store_open(ct_store_t *st, const char *path, const ct_store_opts_t *opts)
 		if (rc != MDB_SUCCESS) {
 			mdb_txn_abort(txn);
 			return open_fail(st, rc == MDB_NOTFOUND ? CT_EDBVER : ct_err_from_mdb(rc),
-					 "%s: database lacks its named databases (%s); "
+					 "database lacks its named databases (%s); "
 					 "is this a cutover database?",
 					 mdb_strerror(rc));
 		}
@@ -153,7 +163,7 @@ int ct_store_open(ct_store_t *st, const char *path, const ct_store_opts_t *opts)
 	}
 	rc = mdb_txn_commit(txn);
 	if (rc != MDB_SUCCESS) {
-		return open_fail(st, ct_err_from_mdb(rc), "%s: cannot initialise database: %s",
+		return open_fail(st, ct_err_from_mdb(rc), "cannot initialise database: %s",
 				 mdb_strerror(rc));
 	}
 	return CT_EOK;
