@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: MIT */
+/* cutoverctl: global options, opening the database, dispatch to the command families. */
+#include "ctl.h"
+#include "cutover/errcode.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Help texts: one line of source per line of output. */
+/* clang-format off */
+static const char usage_text[] =
+	"Usage: cutoverctl [--db DIR] [--map-size BYTES] COMMAND ...\n"
+	"\n"
+	"Manage the zones that cutoverd serves. cutoverctl writes to the same LMDB database\n"
+	"that cutoverd reads, each change in one transaction; cutoverd sees it in its next\n"
+	"answer, without a reload.\n"
+	"\n"
+	"Commands:\n"
+	"  zone import FILE [--origin NAME]  load a zone file, replacing that zone\n"
+	"  zone export NAME                  print a zone as a zone file\n"
+	"  zone list                         list the zones with serial and record count\n"
+	"  zone delete NAME                  remove a zone with its records and pools\n"
+	"\n"
+	"Options (before the command):\n"
+	"  --db DIR          the database directory (default: $CUTOVER_DB, else " CT_DEFAULT_DB ")\n"
+	"  --map-size BYTES  the most the database may grow to, with K, M or G for KiB, MiB,\n"
+	"                    GiB (default 1G); raise it when cutoverctl says the database is\n"
+	"                    full\n"
+	"  -h, --help        show this help; 'cutoverctl COMMAND --help' explains a command\n"
+	"\n"
+	"Examples:\n"
+	"  cutoverctl --db /var/lib/cutover zone import zones/app.example.zone\n"
+	"  cutoverctl zone export app.example. > app.example.zone\n";
+/* clang-format on */
+
+void ct_ctl_err(const char *fmt, ...)
+{
+	va_list ap;
+	fputs("cutoverctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void ct_ctl_bad_option(const char *cmd, int c, char **argv)
+{
+	char opt[3] = { '-', (char)optopt, 0 };
+	const char *name = c == '?' && optopt != 0 ? opt : argv[optind - 1];
+	ct_ctl_err("%s%s%s %s", cmd ? cmd : "", cmd ? ": " : "",
+	           c == ':' ? "missing value for option" : "unknown option", name);
+}
+
+bool ct_ctl_wants_help(int argc, char **argv)
+{
+	return argc > 1 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0);
+}
+
+int ct_ctl_open(const ct_ctl_t *ctl, ct_store_t *st, bool create, bool read_only)
+{
+	ct_store_opts_t opts = { .map_size = ctl->map_size,
+		                 .create = create,
+		                 .read_only = read_only };
+	int ret = ct_store_open(st, ctl->db, &opts);
+	if (ret == CT_ENODB) {
+		ct_ctl_err("no database at %s; create one by importing a zone: "
+		           "cutoverctl --db %s zone import FILE",
+		           ctl->db, ctl->db);
+	} else if (ret != CT_EOK) {
+		ct_ctl_err("%s", ct_store_last_error());
+	}
+	return ret;
+}
+
+void ct_ctl_txn_err(const ct_store_t *st, int ret, const char *what)
+{
+	if (ret == CT_EDBFULL) {
+		MDB_envinfo info = { 0 };
+		mdb_env_info(st->env, &info);
+		ct_ctl_err("%s: database full; raise --map-size (the map is %zu bytes now); "
+		           "nothing was written",
+		           what, info.me_mapsize);
+	} else {
+		ct_ctl_err("%s: %s (database %s)", what, ct_strerror(ret), st->path);
+	}
+}
+
+/* BYTES with an optional K, M, G or T suffix (powers of 1024). */
+static bool parse_size(const char *text, size_t *out)
+{
+	char *end;
+	errno = 0;
+	if (!isdigit((unsigned char)text[0])) {
+		return false;
+	}
+	unsigned long long n = strtoull(text, &end, 10);
+	if (errno != 0 || end == text) {
+		return false;
+	}
+	int shift = 0;
+	switch (toupper((unsigned char)*end)) {
+	case '\0':
+		break;
+	case 'K':
+		shift = 10;
+		break;
+	case 'M':
+		shift = 20;
+		break;
+	case 'G':
+		shift = 30;
+		break;
+	case 'T':
+		shift = 40;
+		break;
+	default:
+		return false;
+	}
+	if (*end != '\0') {
+		end++;
+		if (toupper((unsigned char)*end) == 'B' || strcmp(end, "iB") == 0) {
+			end += toupper((unsigned char)*end) == 'B' ? 1 : 2;
+		}
+	}
+	if (*end != '\0' || n == 0 || n > (SIZE_MAX >> shift)) {
+		return false;
+	}
+	*out = (size_t)(n << shift);
+	return true;
+}
+
+static int usage_error(void)
+{
+	fputs(usage_text, stderr);
+	return CT_CTL_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "db", required_argument, NULL, 'd' },
+		{ "map-size", required_argument, NULL, 'm' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	ct_ctl_t ctl = { .db = getenv("CUTOVER_DB") };
+	if (ctl.db == NULL || ctl.db[0] == '\0') {
+		ctl.db = CT_DEFAULT_DB;
+	}
+	int c;
+	/* '+': stop at the command; its own options follow it. ':': we report errors. */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			if (optarg[0] == '\0') {
+				ct_ctl_err("--db needs a directory");
+				return usage_error();
+			}
+			ctl.db = optarg;
+			break;
+		case 'm':
+			if (!parse_size(optarg, &ctl.map_size)) {
+				ct_ctl_err(
+				    "--map-size '%s' is not a size; write bytes, or a number "
+				    "with K, M or G (e.g. 2G)",
+				    optarg);
+				return usage_error();
+			}
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return CT_CTL_OK;
+		default:
+			ct_ctl_bad_option(NULL, c, argv);
+			return usage_error();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc == 0) {
+		ct_ctl_err("no command given");
+		return usage_error();
+	}
+	if (strcmp(argv[0], "help") == 0) {
+		fputs(usage_text, stdout);
+		return CT_CTL_OK;
+	}
+	if (strcmp(argv[0], "zone") == 0) {
+		return ct_ctl_zone(&ctl, argc, argv);
+	}
+	ct_ctl_err("unknown command '%s'", argv[0]);
+	return usage_error();
+}
