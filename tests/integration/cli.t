@@ -76,7 +76,7 @@ subtest 'usage, --help and exit codes' => sub {
 };
 
 # ---------------------------------------------------------------------------------------------
-subtest 'a missing database is refused, not created' => sub {
+subtest 'a missing or unreadable database is refused, not created or overwritten' => sub {
 	my $missing = "$dir/no-such-db";
 	for my $args ([qw(zone list)], [qw(zone export example.test)], [qw(zone delete example.test)]) {
 		my $r = $t->ctl({ db => $missing }, @$args);
@@ -84,6 +84,18 @@ subtest 'a missing database is refused, not created' => sub {
 		like($r->{err}, qr/\Q$missing\E/, "'@$args': the message names the database");
 		ok(!-e $missing, "'@$args': the database was not created");
 	}
+	my $garbage = "$dir/garbage-db";
+	mkdir $garbage;
+	open(my $g, '>', "$garbage/data.mdb") or die $!;
+	print $g "\xff" x 65536;
+	close $g;
+	for my $args ([qw(zone list)], [ qw(zone import), zone_path('app.example') ]) {
+		my $r = $t->ctl({ db => $garbage }, @$args);
+		is($r->{exit}, 1, "'@$args' on a file that is not a database: exit 1") or diag(show($r));
+		like($r->{err}, qr/\Q$garbage\E/, "'@$args': the message names the database");
+	}
+	is(-s "$garbage/data.mdb", 65536, 'the file was left as it was');
+
 	my $r = $t->ctl({ db => $missing }, qw(zone import), "$dir/no-such-file.zone");
 	is($r->{exit}, 1, 'import of a missing file: exit 1') or diag(show($r));
 	like($r->{err}, qr/no-such-file\.zone/, 'import of a missing file: the message names it');

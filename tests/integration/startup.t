@@ -49,6 +49,15 @@ sub start_fails
 	mkdir $empty;
 	start_fails('an empty directory (no database in it)', qr/\Q$empty\E/, db => $empty);
 
+	# Not an LMDB file: refused with a message, never misread or crashed on.
+	my $garbage = $t->dir . '/garbage-db';
+	mkdir $garbage;
+	open(my $g, '>', "$garbage/data.mdb") or die $!;
+	srand(7);
+	print $g join('', map { chr(int(rand(256))) } 1 .. 65536);
+	close $g;
+	start_fails('a data.mdb that is not an LMDB file', qr/\Q$garbage\E/, db => $garbage);
+
 	my $s = CutoverTest->new;
 	open(my $fh, '>', $s->dir . '/notadir') or die $!;
 	close $fh;
