@@ -42,10 +42,13 @@ find({ no_chdir => 1, wanted => sub {
 		copy($_, "$nsd_dir/zones$rel") or die "copy $_: $!";
 	}
 } }, $src);
-my $nsd_port = free_port();
-my $conf = <<"EOF";
+# Start NSD on a free port; returns (pid, port), or () if it exited or did not get ready.
+sub start_nsd
+{
+	my $port = free_port();
+	my $conf = <<"EOF";
 server:
-	ip-address: 127.0.0.1\@$nsd_port
+	ip-address: 127.0.0.1\@$port
 	do-ip6: no
 	server-count: 1
 	database: ""
@@ -67,27 +70,33 @@ server:
 remote-control:
 	control-enable: no
 EOF
-$conf .= "zone:\n\tname: \"$_\"\n\tzonefile: \"$_.zone\"\n" for @ZONES;
-open(my $fh, '>', "$nsd_dir/nsd.conf") or die $!;
-print $fh $conf;
-close $fh;
+	$conf .= "zone:\n\tname: \"$_\"\n\tzonefile: \"$_.zone\"\n" for @ZONES;
+	open(my $fh, '>', "$nsd_dir/nsd.conf") or die $!;
+	print $fh $conf;
+	close $fh;
 
-my $nsd_pid = spawn(cmd => [ $NSD, '-d', '-c', "$nsd_dir/nsd.conf" ],
-		    stdout => "$nsd_dir/nsd.out", stderr => "$nsd_dir/nsd.err");
-# NSD is ready when it answers the SOA of every zone.
-my $deadline = Time::HiRes::time() + 60 * timeout_scale();
-my $ready = 0;
-while (!$ready && Time::HiRes::time() < $deadline) {
-	if (defined reap($nsd_pid, 0)) {
-		$nsd_pid = undef; # exited: start-up failed
-		last;
+	my $pid = spawn(cmd => [ $NSD, '-d', '-c', "$nsd_dir/nsd.conf" ],
+			stdout => "$nsd_dir/nsd.out", stderr => "$nsd_dir/nsd.err");
+	# NSD is ready when it answers the SOA of every zone.
+	my $deadline = Time::HiRes::time() + 60 * timeout_scale();
+	while (Time::HiRes::time() < $deadline) {
+		return () if defined reap($pid, 0); # exited: start-up failed
+		my $ready = !grep {
+			my $p = query_at('127.0.0.1', $port, $_, 'SOA', timeout => 0.5);
+			!($p && $p->header->rcode eq 'NOERROR');
+		} @ZONES;
+		return ($pid, $port) if $ready;
 	}
-	$ready = !grep {
-		my $p = query_at('127.0.0.1', $nsd_port, $_, 'SOA', timeout => 0.5);
-		!($p && $p->header->rcode eq 'NOERROR');
-	} @ZONES;
+	stop_pid($pid, group => 1);
+	return ();
 }
-if (!$ready) {
+
+my ($nsd_pid, $nsd_port);
+for my $try (1 .. 3) { # another program may take the free port first
+	($nsd_pid, $nsd_port) = start_nsd();
+	last if $nsd_pid;
+}
+if (!$nsd_pid) {
 	diag("nsd.err:\n" . slurp("$nsd_dir/nsd.err") . "nsd.log:\n" . slurp("$nsd_dir/nsd.log"));
 	BAIL_OUT('NSD did not start; see the diagnostics above');
 }

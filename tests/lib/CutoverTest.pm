@@ -269,6 +269,19 @@ sub ctl
 sub start
 {
 	my ($self, %o) = @_;
+	return $self->start_once(%o) if $o{listen};
+	# A free port can be taken by someone else between free_port() and the daemon's bind:
+	# try another port when that is what went wrong.
+	for my $try (1 .. 3) {
+		return 1 if $self->start_once(%o);
+		return 0 unless defined $self->{exit_status} && $self->stderr_text =~ /in use/i;
+	}
+	return 0;
+}
+
+sub start_once
+{
+	my ($self, %o) = @_;
 	die "cutoverd already running" if $self->{pid};
 	my @listen;
 	if ($o{listen}) {
