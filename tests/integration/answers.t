@@ -434,7 +434,9 @@ subtest 'REFUSED outside our zones' => sub {
 
 # ---------------------------------------------------------------------------------------------
 # RFC 8482: ANY is answered with one RRset (or a synthesised HINFO, section 4.2), not the whole
-# node. The test records which the server chose.
+# node. cutoverd's choice: one whole RRset of the node (the A RRset where there is one: at big,
+# www and the apex), over TCP as well as UDP. The test accepts any single complete RRset of the
+# node, or HINFO, and notes which it got.
 sub any_ok
 {
 	my ($name, $node_types, %o) = @_;
