@@ -11,8 +11,6 @@ use Net::DNS;
 use Time::HiRes ();
 use Test::More;
 
-our $TODO;
-
 use CutoverTest qw(zone_path read_zone rrsets_of reply_is rrs make_query query_at send_udp
 		   udp_socket recv_udp tcp_exchange section_diff timeout_scale);
 
@@ -348,9 +346,6 @@ subtest 'delegations: referrals with glue, AA clear' => sub {
 		is($r->header->rcode, 'NOERROR', "$c->[0]: NOERROR");
 		ok(!$r->header->aa, "$c->[0]: AA clear");
 		my @glue = grep { $_->type ne 'OPT' } $r->additional;
-		# Known server bug, reported: glue that does not fit is dropped without TC. Remove
-		# this TODO when cutoverd sets TC (the test then reports "TODO passed").
-		local $TODO = 'cutoverd drops in-domain glue without setting TC (RFC 9471 3.1)';
 		ok($r->header->tc || @glue == @many_glue,
 		   "$c->[0]: all " . scalar(@many_glue) . ' glue records or TC set (RFC 9471 3.1)')
 			or diag('TC clear with ' . scalar(@glue) . ' of ' . scalar(@many_glue)
@@ -501,7 +496,6 @@ subtest 'query types without data of their own' => sub {
 		      [ 'MAILB', 253 ], [ 'MAILA', 254 ], [ 'TYPE65535', 65535 ]) {
 		my $p = ask('www.example.test', $type->[0], %UDP);
 		ok($p, "QTYPE $type->[1] ($type->[0]): a reply") or next;
-		local $TODO = 'cutoverd answers QTYPE 0 with the A RRset (reported)' if $type->[1] == 0;
 		is(join(' ', map { $_->type } $p->answer), '', "QTYPE $type->[1]: no answer records")
 			or diag($p->string);
 	}

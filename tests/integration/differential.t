@@ -3,8 +3,17 @@
 # Differential test: the same zone files served by NSD (Debian's nsd, a reference implementation)
 # and by cutoverd; every query's RCODE, AA/TC flags and sections (as sets of RRs, TTLs included,
 # names compared case-insensitively, rdata in canonical form) must agree, except where NSD and the
-# RFCs allow another valid choice: those cases are documented below and compared on what must
-# agree.
+# RFCs allow another valid choice. Those cases are documented where they are handled in compare()
+# and compared on what must agree:
+#   - ANY: each server returns one RRset of its choice (RFC 8482 4.1);
+#   - truncated replies: the content is each server's choice (RFC 2181 9);
+#   - CD: cutoverd copies it, NSD clears it for unsigned zones (RFC 4035 3.1.6);
+#   - optional additional data (addresses of in-zone NS in an NS answer): NSD adds it, cutoverd
+#     does not (RFC 1034 4.3.2 step 6);
+#   - a CNAME into another zone we serve: NSD follows it, cutoverd stops at the CNAME;
+#   - a referral with more glue than 512 bytes: NSD 4.6 drops glue without TC, cutoverd sets TC
+#     (RFC 9471 3.1).
+# A summary of the differences seen is printed with `prove -v`.
 use strict;
 use warnings;
 
@@ -195,9 +204,25 @@ sub compare
 			s/ cd\b// for $fo, $fr;
 			$differences{'CD bit in replies: copied by cutoverd, cleared by NSD'}++;
 		}
+		# A referral too big for 512 bytes: NSD 4.6 predates RFC 9471 and drops the AAAA
+		# glue without setting TC; RFC 9471 3.1 requires all in-domain glue or TC=1, which
+		# cutoverd does (answers.t checks it). Here TC and the additional section are not
+		# compared (below); RCODE, the other flags and the NS RRset must agree.
+		my $big_referral = $name =~ /(^|\.)many\.example\.test$/i && !$o{tcp} && !$o{edns};
+		if ($big_referral && $fo ne $fr) {
+			s/ tc\b// for $fo, $fr;
+		}
 		is($fo, $fr, 'same flags (QR AA TC RD RA AD CD) and opcode');
 		is(scalar(grep { $_->type eq 'OPT' } $ours->additional),
 		   scalar(grep { $_->type eq 'OPT' } $ref->additional), 'OPT in both or in neither');
+
+		if ($big_referral) {
+			my $d = section_diff('authority', [ $ours->authority ], [ $ref->authority ]);
+			ok($d eq '', 'same authority section') or diag($d);
+			$differences{'referral with more glue than fits: NSD drops AAAA glue without TC '
+				     . '(pre RFC 9471); TC and additional not compared'}++;
+			return;
+		}
 
 		# Truncated replies (RFC 2181 9, RFC 1035 4.2.1): which RRsets a server keeps in a
 		# truncated reply is its choice (NSD keeps none). Only RCODE and flags must agree,
@@ -244,17 +269,6 @@ sub compare
 				$d = section_diff($sec, [ no_serial($ours->$sec) ], [ no_serial($ref->$sec) ]);
 				ok($d eq '', "same $sec section") or diag("cutoverd vs NSD:\n$d");
 			}
-			return;
-		}
-
-		# A referral too big for the reply. NSD 4.6 predates RFC 9471 and drops the AAAA
-		# glue without setting TC; RFC 9471 3.1 requires all in-domain glue or TC=1.
-		# answers.t holds cutoverd to RFC 9471; here only RCODE, flags and the NS must match.
-		if ($name =~ /(^|\.)many\.example\.test$/i && !$o{tcp} && !$o{edns}) {
-			my $d = section_diff('authority', [ $ours->authority ], [ $ref->authority ]);
-			ok($d eq '', 'same authority section') or diag($d);
-			$differences{'referral with more glue than fits: NSD drops AAAA glue without TC '
-				     . '(pre RFC 9471); additional not compared'}++;
 			return;
 		}
 
