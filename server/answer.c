@@ -48,8 +48,8 @@ void ct_answer_deinit(ct_answer_ctx_t *ctx)
 }
 
 /*
- * Walk the records of the node with this owner key. want 0 means "any type" (the first one
- * found). Sets kind NODE_DATA if the owner has records, NODE_EMPTY if only names below it
+ * Walk the records of the node with this owner key. want CT_TYPE_ANY means the first type
+ * found (RFC 8482). Sets kind NODE_DATA if the owner has records, NODE_EMPTY if only names below it
  * exist (an empty non-terminal), NODE_NONE otherwise.
  */
 static void find_node(lookup_t *lk, const uint8_t *owner_key, size_t owner_len, uint16_t want,
@@ -77,7 +77,7 @@ static void find_node(lookup_t *lk, const uint8_t *owner_key, size_t owner_len, 
 		} else if (type == CT_TYPE_NS) {
 			node->ns = v;
 		}
-		if ((want == 0 && node->want.mv_data == NULL) || type == want) {
+		if ((want == CT_TYPE_ANY && node->want.mv_data == NULL) || type == want) {
 			node->want = v;
 			node->want_type = type;
 		}
@@ -95,10 +95,11 @@ static bool get_rrset(lookup_t *lk, const uint8_t *owner_key, size_t owner_len, 
 
 /*
  * Write an rrset; on overflow roll it back whole (RFC 2181 9). Returns false when it did not
- * fit; sets TC when truncation hides required data (answer and authority sections).
+ * fit; sets TC when truncation hides required data: the answer and authority sections, and
+ * glue that is not optional (required).
  */
-static bool put_rrset(lookup_t *lk, int sec, const uint8_t *owner, uint16_t type,
-		      const MDB_val *val, uint32_t ttl_cap)
+static bool put_rrset_req(lookup_t *lk, int sec, const uint8_t *owner, uint16_t type,
+			  const MDB_val *val, uint32_t ttl_cap, bool required)
 {
 	ct_rrset_t rrset;
 	if (ct_rrset_parse(val, &rrset) != CT_EOK) {
@@ -116,7 +117,7 @@ static bool put_rrset(lookup_t *lk, int sec, const uint8_t *owner, uint16_t type
 		if (ret != CT_EOK) {
 			ct_wire_rollback(lk->w, &mark);
 			if (ret == CT_ESPACE) {
-				if (sec != CT_SEC_ADDITIONAL) {
+				if (sec != CT_SEC_ADDITIONAL || required) {
 					lk->tc = true;
 				}
 			} else {
@@ -126,6 +127,12 @@ static bool put_rrset(lookup_t *lk, int sec, const uint8_t *owner, uint16_t type
 		}
 	}
 	return true;
+}
+
+static bool put_rrset(lookup_t *lk, int sec, const uint8_t *owner, uint16_t type,
+		      const MDB_val *val, uint32_t ttl_cap)
+{
+	return put_rrset_req(lk, sec, owner, type, val, ttl_cap, false);
 }
 
 /* RFC 2308 3: the SOA in authority, its TTL the lesser of its own TTL and MINIMUM. */
@@ -151,8 +158,11 @@ static void put_negative_soa(lookup_t *lk)
 	put_rrset(lk, CT_SEC_AUTHORITY, lk->zone.apex, CT_TYPE_SOA, &v, minimum);
 }
 
-/* Glue: A and AAAA of the NS targets that lie inside this zone (below the cut or not). */
-static void put_glue(lookup_t *lk, const MDB_val *ns)
+/*
+ * Glue: A and AAAA of the NS targets that lie inside this zone. Glue of name servers below
+ * the cut is required: if it does not fit, TC is set (RFC 9471 3.1); other glue is optional.
+ */
+static void put_glue(lookup_t *lk, const MDB_val *ns, const uint8_t *cut_name)
 {
 	ct_rrset_t rrset;
 	if (ct_rrset_parse(ns, &rrset) != CT_EOK) {
@@ -168,11 +178,15 @@ static void put_glue(lookup_t *lk, const MDB_val *ns)
 		}
 		uint8_t key[CT_KEY_MAXLEN];
 		size_t klen = ct_dname_key(rd, key);
+		bool required = ct_dname_in(rd, cut_name);
 		static const uint16_t types[] = { CT_TYPE_A, CT_TYPE_AAAA };
 		for (size_t i = 0; i < 2; i++) {
 			MDB_val v;
-			if (get_rrset(lk, key, klen, types[i], &v)) {
-				put_rrset(lk, CT_SEC_ADDITIONAL, rd, types[i], &v, UINT32_MAX);
+			if (get_rrset(lk, key, klen, types[i], &v) &&
+			    !put_rrset_req(lk, CT_SEC_ADDITIONAL, rd, types[i], &v, UINT32_MAX,
+					   required) &&
+			    lk->tc) {
+				return;
 			}
 		}
 	}
@@ -223,7 +237,7 @@ static void put_referral(lookup_t *lk, const uint8_t *name, const uint8_t *key, 
 	int cut_labels = ct_key_labels(key, cut_len);
 	const uint8_t *cut_name = ct_dname_skip(name, ct_dname_labels(name) - cut_labels);
 	if (put_rrset(lk, CT_SEC_AUTHORITY, cut_name, CT_TYPE_NS, ns, UINT32_MAX)) {
-		put_glue(lk, ns);
+		put_glue(lk, ns, cut_name);
 	}
 }
 
@@ -245,7 +259,7 @@ static bool answer_name(lookup_t *lk, const uint8_t *name, uint16_t qtype, bool 
 		return false;
 	}
 
-	uint16_t want = qtype == CT_TYPE_ANY ? 0 : qtype;
+	uint16_t want = qtype;
 	node_t node;
 	find_node(lk, key, klen, want, &node);
 	const uint8_t *owner = name;

@@ -37,12 +37,19 @@ __attribute__((format(printf, 3, 4))) static int open_fail(ct_store_t *st, int r
 	return ret;
 }
 
-static int check_schema(ct_store_t *st, MDB_txn *txn, bool rw)
+static int check_schema(ct_store_t *st, MDB_txn *txn, bool rw, bool create)
 {
 	static const char key[] = "schema";
 	MDB_val k = { sizeof(key) - 1, (void *)key }, v;
 	int rc = mdb_get(txn, st->meta, &k, &v);
 	if (rc == MDB_NOTFOUND) {
+		if (!create) {
+			snprintf(open_error, sizeof(open_error),
+				 "%s: not a cutover database (no schema version); "
+				 "create one with 'cutoverctl zone import'",
+				 st->path);
+			return CT_ENODB;
+		}
 		if (!rw) {
 			return CT_EOK; /* created by a writer that has not committed yet */
 		}
@@ -151,7 +158,7 @@ int ct_store_open(ct_store_t *st, const char *path, const ct_store_opts_t *opts)
 					 mdb_strerror(rc));
 		}
 	}
-	int ret = check_schema(st, txn, rw);
+	int ret = check_schema(st, txn, rw, opts->create);
 	if (ret != CT_EOK) {
 		mdb_txn_abort(txn);
 		if (open_error[0] == '\0') {

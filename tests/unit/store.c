@@ -50,6 +50,15 @@ static void test_open(void)
 	is_int(ct_store_open(&st, empty, NULL), CT_ENODB, "directory without data.mdb: CT_ENODB");
 	ok(strstr(ct_store_last_error(), "zone import") != NULL,
 	   "the message says how to create one");
+	char zero[160];
+	snprintf(zero, sizeof(zero), "%s/data.mdb", empty);
+	FILE *f = fopen(zero, "w");
+	if (f != NULL) {
+		fclose(f);
+	}
+	is_int(ct_store_open(&st, empty, NULL), CT_ENODB, "zero-byte data.mdb: CT_ENODB");
+	ok(strstr(ct_store_last_error(), "not a cutover database") != NULL,
+	   "the message says it is not ours: %s", ct_store_last_error());
 
 	is_int(ct_store_open(&st, path_in("db", db), &create), CT_EOK, "create");
 	ct_store_close(&st);
