@@ -3,6 +3,7 @@
 #include "cutover/answer.h"
 #include "cutover/errcode.h"
 #include "cutover/wire.h"
+#include "cutover/zonefile.h"
 #include "tap.h"
 
 #include <stdlib.h>
@@ -10,21 +11,11 @@
 
 static ct_store_t store;
 
-/* "www.example." to wire; "" is the root. */
+/* Text to wire through the library's name parser. */
 static size_t wire(const char *text, uint8_t *out)
 {
-	size_t o = 0;
-	const char *p = text;
-	while (*p && strcmp(p, ".") != 0) {
-		const char *dot = strchr(p, '.');
-		size_t n = dot ? (size_t)(dot - p) : strlen(p);
-		out[o++] = (uint8_t)n;
-		memcpy(out + o, p, n);
-		o += n;
-		p += n + (dot ? 1 : 0);
-	}
-	out[o++] = 0;
-	return o;
+	int n = ct_zonefile_parse_name(text, out);
+	return n < 0 ? 0 : (size_t)n;
 }
 
 static void add(const char *apex, const char *owner, uint16_t type, uint32_t ttl,
