@@ -390,6 +390,16 @@ bool ct_txn_next(ct_txn_t *txn, MDB_dbi dbi, MDB_val *key, MDB_val *val)
 	return cursor_op(txn, dbi, key, val, MDB_NEXT);
 }
 
+bool ct_txn_last(ct_txn_t *txn, MDB_dbi dbi, MDB_val *key, MDB_val *val)
+{
+	return cursor_op(txn, dbi, key, val, MDB_LAST);
+}
+
+bool ct_txn_prev(ct_txn_t *txn, MDB_dbi dbi, MDB_val *key, MDB_val *val)
+{
+	return cursor_op(txn, dbi, key, val, MDB_PREV);
+}
+
 void ct_txn_del_prefix(ct_txn_t *txn, MDB_dbi dbi, const void *prefix, size_t plen)
 {
 	MDB_val k, v;

@@ -3,6 +3,7 @@
 #include "cutover/zonefile.h"
 #include "cutover/errcode.h"
 #include "cutover/log.h"
+#include "cutover/pool.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -1369,6 +1370,14 @@ int ct_zonefile_write(ct_zonefile_t *zf, ct_txn_t *txn)
 	zone.serial = zf->serial;
 	memcpy(zone.apex, zf->apex, ct_dname_len(zf->apex));
 	ct_zone_put(txn, apex_key, apex_len, &zone);
+
+	/* The zone's pools stay: their names exist again through their markers, unless the new
+	 * records now clash with one (then nothing is written). */
+	char err[512];
+	if (txn->ret == CT_EOK &&
+	    ct_pool_restore_markers(txn, apex_key, apex_len, err, sizeof(err)) != CT_EOK) {
+		tell(zf, CT_LOG_ERR, zf->files[0], 0, "%s", err);
+	}
 	return txn->ret;
 }
 
@@ -1532,8 +1541,9 @@ int ct_zonefile_export(ct_txn_t *txn, const uint8_t *apex, FILE *out)
 			ret = CT_EDBCORRUPT;
 			break;
 		}
-		if (olen == apex_len && type == LDNS_RR_TYPE_SOA) {
-			continue;
+		if ((olen == apex_len && type == LDNS_RR_TYPE_SOA) ||
+		    (v.mv_size > 0 && ((uint8_t *)v.mv_data)[0] == CT_VALUE_POOLREF)) {
+			continue; /* pools are exported by export-pools */
 		}
 		ret = print_rrset(out, owner, ct_dname_labels(owner) - labels, type, &v);
 		if (ret != CT_EOK) {

@@ -79,6 +79,10 @@ bool ct_txn_seek(ct_txn_t *txn, MDB_dbi dbi, const void *from, size_t flen, MDB_
 /* Next key after the last seek/next on the same dbi; true if one exists. */
 bool ct_txn_next(ct_txn_t *txn, MDB_dbi dbi, MDB_val *key, MDB_val *val);
 
+/* Last key of the db, and the key before the last seek/next/prev/last; true if one exists. */
+bool ct_txn_last(ct_txn_t *txn, MDB_dbi dbi, MDB_val *key, MDB_val *val);
+bool ct_txn_prev(ct_txn_t *txn, MDB_dbi dbi, MDB_val *key, MDB_val *val);
+
 /* True if key starts with prefix. */
 static inline bool ct_key_has_prefix(const MDB_val *key, const void *prefix, size_t plen)
 {

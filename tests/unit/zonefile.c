@@ -3,6 +3,7 @@
 #include "cutover/errcode.h"
 #include "cutover/log.h"
 #include "cutover/zonefile.h"
+#include "cutover/pool.h"
 #include "tap.h"
 
 #include <ftw.h>
@@ -660,19 +661,26 @@ static void test_import(void)
 	size_t ol = ct_dname_key(w, okey);
 	size_t pl = ct_rr_key(pk, okey, ol, al, 1);
 	ct_txn_t txn;
+	static ct_pool_t pool = { .type = 1, .ttl = 30, .ngroups = 1,
+				  .groups = { { .name = "blue", .weight = 1, .ntargets = 1,
+						.targets = { { 192, 0, 2, 7 } } } } };
+	bool changed;
+	char perr[256];
 	ct_txn_begin(&st, &txn, true);
-	ct_txn_put(&txn, st.pools, pk, pl, "\x01pool", 5);
-	ct_txn_commit(&txn);
+	is_int(ct_pool_put(&txn, w, &pool, "test", "pool set", &changed, perr, sizeof(perr)),
+	       CT_EOK, "a pool at api.app.example. %s", perr);
+	is_int(ct_txn_commit(&txn), CT_EOK, "pool committed");
 
 	write_file("v2.zone", "$ORIGIN app.example.\n$TTL 300\n"
 	                      "@ SOA ns1 hostmaster 10 3600 600 86400 60\n@ NS ns1\n"
 	                      "ns1 A 192.0.2.1\nnew A 192.0.2.3\n");
 	is_int(import_file(&st, "v2.zone", &zf, &s), CT_EOK, "v2 imported over v1");
-	ok(zf.replaced && zf.old_serial == 10 && zf.serial == 11,
-	   "same serial in the file: stored + 1 (got %u)", zf.serial);
+	/* the pool bumped 10 to 11; the file says 10 again */
+	ok(zf.replaced && zf.old_serial == 11 && zf.serial == 12,
+	   "older serial in the file: stored + 1 (got %u)", zf.serial);
 	ct_zonefile_deinit(&zf);
-	is_int(stored_soa_serial(&st, "app.example."), 11, "SOA rdata has the bumped serial");
-	ok(get_zone(&st, "app.example.", &zone) && zone.serial == 11, "zones entry too");
+	is_int(stored_soa_serial(&st, "app.example."), 12, "SOA rdata has the bumped serial");
+	ok(get_zone(&st, "app.example.", &zone) && zone.serial == 12, "zones entry too");
 	is_int(get_rrset(&st, "app.example.", "old.app.example.", 1, buf, sizeof(buf)), 0,
 	       "records gone from the file are gone");
 	ok(get_rrset(&st, "app.example.", "new.app.example.", 1, buf, sizeof(buf)) > 0,
@@ -681,6 +689,31 @@ static void test_import(void)
 	MDB_val v;
 	ok(ct_txn_get(&txn, st.pools, pk, pl, &v), "the zone's pools are kept");
 	ct_txn_abort(&txn);
+	len = get_rrset(&st, "app.example.", "api.app.example.", 1, buf, sizeof(buf));
+	ok(len > 0 && buf[0] == CT_VALUE_POOLREF, "the pool's marker is written again");
+	len = get_rrset(&st, "app.example.", "blue.api.app.example.", 1, buf, sizeof(buf));
+	ok(len > 0 && buf[0] == CT_VALUE_POOLREF && buf[1] == 0, "and its preview marker");
+	ct_txn_begin(&st, &txn, false);
+	FILE *ex = tmpfile();
+	is_int(ct_zonefile_export(&txn, (const uint8_t *)"\x03" "app" "\x07" "example", ex), CT_EOK,
+	       "export with a pool");
+	ct_txn_abort(&txn);
+	char exported[4096] = "";
+	rewind(ex);
+	exported[fread(exported, 1, sizeof(exported) - 1, ex)] = '\0';
+	fclose(ex);
+	ok(strstr(exported, "api") == NULL, "export leaves pools out");
+
+	/* static records that clash with the pool: the import is refused whole */
+	write_file("clash.zone", "$ORIGIN app.example.\n$TTL 300\n"
+				 "@ SOA ns1 hostmaster 10 3600 600 86400 60\n@ NS ns1\n"
+				 "ns1 A 192.0.2.1\napi A 192.0.2.99\n");
+	ok(import_file(&st, "clash.zone", &zf, &s) != CT_EOK, "a zone clashing with a pool fails");
+	ok(strstr(first_error(&s), "api.app.example. has static A records") != NULL,
+	   "the message names the clash: %s", first_error(&s));
+	ct_zonefile_deinit(&zf);
+	ok(get_rrset(&st, "app.example.", "new.app.example.", 1, buf, sizeof(buf)) > 0,
+	   "nothing was written");
 
 	/* serial arithmetic (RFC 1982): up by less than 2^31 is greater, even across 2^32 */
 	const uint32_t steps[] = { 2000000000u, 4000000000u, 5 };
