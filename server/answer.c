@@ -4,10 +4,15 @@
 #include "cutover/answer.h"
 #include "cutover/errcode.h"
 #include "cutover/log.h"
+#include "cutover/pool.h"
 #include "cutover/query.h"
 #include "cutover/wire.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
 
 #define OPT_RR_LEN 11 /* root owner, type, class, ttl, rdlength: an OPT with no options */
 
@@ -19,7 +24,9 @@ typedef struct {
 	uint8_t apex_key[CT_KEY_MAXLEN];
 	size_t apex_len;
 	ct_zone_t zone;
+	const struct sockaddr *src;
 	uint8_t rcode;
+	uint8_t ecs_scope; /* RFC 7871 7.2.1: how much of the client subnet the answer used */
 	bool aa;
 	bool tc;
 } lookup_t;
@@ -39,6 +46,11 @@ int ct_answer_init(ct_answer_ctx_t *ctx, ct_store_t *store)
 {
 	memset(ctx, 0, sizeof(*ctx));
 	ctx->store = store;
+	uint64_t seed;
+	if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed)) {
+		seed = (uint64_t)(uintptr_t)ctx ^ (uint64_t)time(NULL);
+	}
+	ct_rng_seed(&ctx->rng, seed);
 	return ct_reader_init(store, &ctx->txn);
 }
 
@@ -241,6 +253,91 @@ static void put_referral(lookup_t *lk, const uint8_t *name, const uint8_t *key, 
 	}
 }
 
+/*
+ * The subnet a sticky pool keys on (RFC 7871 when the query has ECS, else the source address),
+ * at most /24 (IPv4) or /56 (IPv6): a client and its neighbours share a group. Sets the ECS
+ * scope to the prefix used.
+ */
+static uint64_t client_hash(lookup_t *lk)
+{
+	const ct_query_t *q = lk->q;
+	if (q->has_ecs) {
+		unsigned max = q->ecs_family == 1 ? 24 : 56;
+		unsigned prefix = q->ecs_source_prefix < max ? q->ecs_source_prefix : max;
+		lk->ecs_scope = (uint8_t)prefix;
+		return ct_select_client_hash(q->ecs_family == 1 ? AF_INET : AF_INET6, q->ecs_addr,
+					     prefix);
+	}
+	if (lk->src == NULL) {
+		return 0;
+	}
+	if (lk->src->sa_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)lk->src;
+		return ct_select_client_hash(AF_INET, (const uint8_t *)&in->sin_addr, 24);
+	}
+	if (lk->src->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)lk->src;
+		const uint8_t *a = in6->sin6_addr.s6_addr;
+		if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) {
+			return ct_select_client_hash(AF_INET, a + 12, 24);
+		}
+		return ct_select_client_hash(AF_INET6, a, 56);
+	}
+	return 0;
+}
+
+/*
+ * A pool's answer (DESIGN "Answering"): one group chosen by policy, or the group of a preview
+ * name, and that group's targets, rotated and capped, with the pool's TTL. marker is the
+ * rrsets value that points at the pool. Returns false when nothing was written (NODATA).
+ */
+static bool put_pool(lookup_t *lk, const uint8_t *owner, const MDB_val *marker)
+{
+	const uint8_t *m = marker->mv_data;
+	MDB_val v;
+	ct_pool_view_t pool;
+	if (marker->mv_size < 3 ||
+	    !ct_txn_get(lk->txn, lk->txn->store->pools, m + 2, marker->mv_size - 2, &v) ||
+	    ct_pool_view_parse(v.mv_data, v.mv_size, &pool) != CT_EOK) {
+		if (lk->txn->ret == CT_EOK) {
+			lk->txn->ret = CT_EDBCORRUPT; /* a marker without its pool */
+		}
+		return false;
+	}
+	bool live[CT_POOL_MAX_GROUPS];
+	for (int g = 0; g < pool.ngroups; g++) {
+		live[g] = pool.groups[g].ntargets > 0;
+	}
+	int g;
+	if (m[1] != CT_POOLREF_ALL) {
+		g = m[1] < pool.ngroups ? m[1] : -1;
+	} else {
+		uint64_t hash = pool.policy == CT_POLICY_STICKY ? client_hash(lk) : 0;
+		g = ct_select_group(&pool, live, ct_rng_next(&lk->ctx->rng), hash);
+	}
+	if (g < 0 || pool.groups[g].ntargets == 0) {
+		return false;
+	}
+	const ct_pool_group_view_t *gr = &pool.groups[g];
+	unsigned n = gr->ntargets;
+	if (pool.answers > 0 && pool.answers < n) {
+		n = pool.answers;
+	}
+	unsigned start = lk->ctx->rotate++ % gr->ntargets;
+	ct_wire_mark_t mark;
+	ct_wire_mark(lk->w, &mark);
+	for (unsigned i = 0; i < n; i++) {
+		const uint8_t *addr = gr->addrs + (size_t)((start + i) % gr->ntargets) * pool.addr_len;
+		if (ct_wire_put_rr(lk->w, CT_SEC_ANSWER, owner, pool.type, pool.ttl, addr,
+				   pool.addr_len) != CT_EOK) {
+			ct_wire_rollback(lk->w, &mark);
+			lk->tc = true;
+			return true;
+		}
+	}
+	return true;
+}
+
 /* Answer for name (the qname or a CNAME target inside the zone); returns the next name of a
  * CNAME chain in next (and true), or false when the answer is complete. */
 static bool answer_name(lookup_t *lk, const uint8_t *name, uint16_t qtype, bool first,
@@ -307,8 +404,13 @@ static bool answer_name(lookup_t *lk, const uint8_t *name, uint16_t qtype, bool 
 		memcpy(next, rd, rdlen);
 		return true;
 	}
-	if (node.want.mv_data == NULL) {
+	bool is_pool = node.want.mv_data != NULL && node.want.mv_size > 0 &&
+		       ((uint8_t *)node.want.mv_data)[0] == CT_VALUE_POOLREF;
+	if (node.want.mv_data == NULL || (is_pool && !put_pool(lk, owner, &node.want))) {
 		put_negative_soa(lk); /* NODATA */
+		return false;
+	}
+	if (is_pool) {
 		return false;
 	}
 	/* RFC 8482 4.2: ANY gets one RRset of the node, not all of them */
@@ -354,8 +456,15 @@ static void put_header(uint8_t *resp, const ct_query_t *q, size_t qdcount)
 	ct_put16(resp + 4, (uint16_t)qdcount);
 }
 
-/* The OPT record of the response (RFC 6891 6.1.2), carrying the upper RCODE bits. */
-static size_t put_opt(uint8_t *p, const ct_query_t *q, int rcode)
+/* Bytes of the ECS option echoed in the reply (RFC 7871 6): code, length, then its data. */
+static size_t ecs_len(const ct_query_t *q)
+{
+	return q->has_ecs ? 4 + 4 + ((size_t)q->ecs_source_prefix + 7) / 8 : 0;
+}
+
+/* The OPT record of the response (RFC 6891 6.1.2), carrying the upper RCODE bits, and the
+ * client subnet option with our scope when the query had one (RFC 7871 7.2.1). */
+static size_t put_opt(uint8_t *p, const ct_query_t *q, int rcode, uint8_t scope)
 {
 	p[0] = 0;
 	ct_put16(p + 1, CT_TYPE_OPT);
@@ -364,15 +473,25 @@ static size_t put_opt(uint8_t *p, const ct_query_t *q, int rcode)
 	p[6] = 0; /* version */
 	p[7] = q->edns_do ? 0x80 : 0;
 	p[8] = 0;
-	ct_put16(p + 9, 0);
-	return OPT_RR_LEN;
+	size_t olen = ecs_len(q);
+	ct_put16(p + 9, (uint16_t)olen);
+	if (olen > 0) {
+		uint8_t *o = p + OPT_RR_LEN;
+		ct_put16(o, CT_EDNS_OPT_ECS);
+		ct_put16(o + 2, (uint16_t)(olen - 4));
+		ct_put16(o + 4, q->ecs_family);
+		o[6] = q->ecs_source_prefix;
+		o[7] = scope;
+		memcpy(o + 8, q->ecs_addr, olen - 8);
+	}
+	return OPT_RR_LEN + olen;
 }
 
-static size_t finish(ct_wire_t *w, const ct_query_t *q, int rcode, bool with_opt)
+static size_t finish(ct_wire_t *w, const ct_query_t *q, int rcode, bool with_opt, uint8_t scope)
 {
 	w->buf[3] = (uint8_t)((w->buf[3] & 0xF0) | (rcode & 0x0F));
 	if (with_opt) {
-		w->len += put_opt(w->buf + w->len, q, rcode);
+		w->len += put_opt(w->buf + w->len, q, rcode, scope);
 		ct_put16(w->buf + 10, (uint16_t)(ct_wire_count(w->buf, CT_SEC_ADDITIONAL) + 1));
 	}
 	return w->len;
@@ -431,13 +550,13 @@ size_t ct_answer(ct_answer_ctx_t *ctx, const uint8_t *pkt, size_t len, bool tcp,
 		rcode = check_question(&q);
 	}
 	if (rcode != CT_RCODE_NOERROR) {
-		return finish(&w, &q, rcode, q.edns);
+		return finish(&w, &q, rcode, q.edns, 0);
 	}
 	if (q.edns) {
-		w.cap -= OPT_RR_LEN; /* keep room for our OPT */
+		w.cap -= OPT_RR_LEN + ecs_len(&q); /* keep room for our OPT */
 	}
 
-	lookup_t lk = { .ctx = ctx, .txn = &ctx->txn, .w = &w, .q = &q };
+	lookup_t lk = { .ctx = ctx, .txn = &ctx->txn, .w = &w, .q = &q, .src = src };
 	if (ct_reader_renew(&ctx->txn) != CT_EOK) {
 		lk.txn->ret = ctx->txn.ret;
 	} else {
@@ -463,5 +582,5 @@ size_t ct_answer(ct_answer_ctx_t *ctx, const uint8_t *pkt, size_t len, bool tcp,
 		resp[2] |= 0x02;
 	}
 	w.cap = limit;
-	return finish(&w, &q, lk.rcode, q.edns);
+	return finish(&w, &q, lk.rcode, q.edns, lk.ecs_scope);
 }

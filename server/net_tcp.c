@@ -16,6 +16,7 @@ typedef struct conn {
 	worker_t *w;
 	struct bufferevent *bev;
 	struct event *idle;
+	struct sockaddr_storage peer; /* sticky pools key on the client's address */
 	struct conn *prev, *next; /* the worker's open connections, for shutdown */
 } conn_t;
 
@@ -69,7 +70,8 @@ static void read_cb(struct bufferevent *bev, void *arg)
 		}
 		evbuffer_drain(in, 2);
 		evbuffer_remove(in, w->tcp_in, mlen);
-		size_t rlen = ct_answer(&w->answer, w->tcp_in, mlen, true, NULL, w->tcp_out + 2,
+		size_t rlen = ct_answer(&w->answer, w->tcp_in, mlen, true,
+					(const struct sockaddr *)&c->peer, w->tcp_out + 2,
 					NET_TCP_MAXMSG);
 		if (rlen > 0) {
 			ct_put16(w->tcp_out, (uint16_t)rlen);
@@ -110,6 +112,9 @@ static void accept_cb(struct evconnlistener *lst, evutil_socket_t fd, struct soc
 		return;
 	}
 	c->w = w;
+	if (salen > 0 && (size_t)salen <= sizeof(c->peer)) {
+		memcpy(&c->peer, sa, (size_t)salen);
+	}
 	c->bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	c->idle = evtimer_new(w->base, idle_cb, c);
 	if (c->bev == NULL || c->idle == NULL) {

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "cutover/select.h"
 #include "cutover/store.h"
 
 #define CT_EDNS_MAX_UDP 1232 /* our advertised and largest UDP payload (DNS flag day 2020) */
@@ -16,6 +17,8 @@
 typedef struct {
 	ct_store_t *store;
 	ct_txn_t txn;
+	ct_rng_t rng;      /* weighted picks */
+	uint32_t rotate;   /* rotation of pool targets, per answer */
 	uint64_t queries, dropped, db_errors;
 	long log_last; /* rate limit for per-packet error logs */
 } ct_answer_ctx_t;

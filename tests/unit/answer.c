@@ -4,6 +4,7 @@
 #include "cutover/errcode.h"
 #include "cutover/wire.h"
 #include "cutover/zonefile.h"
+#include "cutover/pool.h"
 #include "tap.h"
 
 #include <stdlib.h>
@@ -76,6 +77,9 @@ typedef struct {
 	int an, ns, ar;
 } resp_t;
 
+static const uint8_t *ecs_opt; /* an ECS option to send with EDNS queries, or NULL */
+static size_t ecs_opt_len;
+
 static void ask(ct_answer_ctx_t *ctx, const char *qname, uint16_t qtype, bool tcp, bool edns,
 		resp_t *r)
 {
@@ -90,6 +94,11 @@ static void ask(ct_answer_ctx_t *ctx, const char *qname, uint16_t qtype, bool tc
 	if (edns) {
 		static const uint8_t opt[] = { 0, 0, 41, 0x10, 0x00, 0, 0, 0, 0, 0, 0 };
 		memcpy(q + n, opt, sizeof(opt));
+		if (ecs_opt != NULL) {
+			ct_put16(q + n + 9, (uint16_t)ecs_opt_len);
+			memcpy(q + n + sizeof(opt), ecs_opt, ecs_opt_len);
+			n += ecs_opt_len;
+		}
 		n += sizeof(opt);
 		q[11] = 1;
 	}
@@ -203,6 +212,51 @@ int main(void)
 	add_a(Z, "new.example.", 9);
 	ask(&ctx, "new.example.", CT_TYPE_A, false, false, &r);
 	ok(r.rcode == 0 && r.an == 1, "committed change answered at once");
+
+	/* pools: one group per answer, preview names, NODATA for the other family */
+	static ct_pool_t pool = { .type = CT_TYPE_A, .ttl = 30, .ngroups = 2,
+				  .groups = { { .name = "blue", .weight = 100, .ntargets = 2,
+						.targets = { { 10, 0, 0, 1 }, { 10, 0, 0, 2 } } },
+					      { .name = "green", .weight = 0, .ntargets = 1,
+						.targets = { { 10, 0, 1, 1 } } } } };
+	uint8_t owner[256];
+	wire("api.example.", owner);
+	ct_txn_t txn;
+	bool changed;
+	char err[256] = "";
+	ct_txn_begin(&store, &txn, true);
+	ct_pool_put(&txn, owner, &pool, "test", "pool set", &changed, err, sizeof(err));
+	is_int(ct_txn_commit(&txn), CT_EOK, "pool written %s", err);
+	ask(&ctx, "api.example.", CT_TYPE_A, false, false, &r);
+	ok(r.rcode == 0 && r.aa && r.an == 2 && r.buf[r.len - 4] == 10 && r.buf[r.len - 2] == 0,
+	   "pool answers blue's two targets");
+	ask(&ctx, "api.example.", CT_TYPE_A, false, false, &r);
+	uint8_t first = r.buf[r.len - 1];
+	ask(&ctx, "api.example.", CT_TYPE_A, false, false, &r);
+	ok(r.buf[r.len - 1] != first, "targets rotate between answers");
+	ask(&ctx, "green.api.example.", CT_TYPE_A, false, false, &r);
+	ok(r.rcode == 0 && r.an == 1 && r.buf[r.len - 2] == 1, "preview name answers green");
+	ask(&ctx, "api.example.", CT_TYPE_AAAA, false, false, &r);
+	ok(r.rcode == 0 && r.an == 0 && r.ns == 1, "AAAA at an A pool: NODATA");
+	ask(&ctx, "api.example.", CT_TYPE_ANY, false, false, &r);
+	ok(r.rcode == 0 && r.an == 2, "ANY at a pool: the pool's answer");
+	pool.groups[0].weight = 0;
+	pool.groups[1].weight = 100;
+	pool.policy = CT_POLICY_STICKY;
+	ct_txn_begin(&store, &txn, true);
+	ct_pool_put(&txn, owner, &pool, "test", "cutover green", &changed, err, sizeof(err));
+	is_int(ct_txn_commit(&txn), CT_EOK, "cutover written");
+	static const uint8_t ecs[] = { 0, 8, 0, 8, 0, 1, 32, 0, 192, 0, 2, 1 };
+	ecs_opt = ecs;
+	ecs_opt_len = sizeof(ecs);
+	ask(&ctx, "api.example.", CT_TYPE_A, false, true, &r);
+	ok(r.rcode == 0 && r.an == 1, "sticky with ECS answers green");
+	/* reply ends with the OPT: ... option 8, len 8, family 1, source 32, scope 24, addr */
+	is_mem(r.buf + r.len - 12, 12, "\x00\x08\x00\x08\x00\x01\x20\x18\xc0\x00\x02\x01", 12,
+	       "ECS echoed with scope 24");
+	ask(&ctx, "www.example.", CT_TYPE_A, false, true, &r);
+	ok(r.buf[r.len - 5] == 0, "static answers: ECS scope 0");
+	ecs_opt = NULL;
 
 	ct_answer_deinit(&ctx);
 	ct_store_close(&store);
