@@ -132,7 +132,7 @@ static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
 }
 
 /* Group names and the preview prefix become DNS label text: letters, digits, '-' and '_'. */
-static bool label_text_ok(const char *s, bool empty_ok)
+bool ct_pool_label_ok(const char *s, bool empty_ok)
 {
 	size_t n = strlen(s);
 	if ((n == 0 && !empty_ok) || n > CT_POOL_NAMELEN) {
@@ -174,14 +174,14 @@ int ct_pool_check(const ct_pool_t *pool, char *err, size_t errlen)
 		return fail(err, errlen, CT_EINVAL, "a pool needs 1 to %d groups",
 			    CT_POOL_MAX_GROUPS);
 	}
-	if (!label_text_ok(pool->preview_prefix, true)) {
+	if (!ct_pool_label_ok(pool->preview_prefix, true)) {
 		return fail(err, errlen, CT_EINVAL,
 			    "preview prefix '%s': use letters, digits, '-' and '_' only",
 			    pool->preview_prefix);
 	}
 	for (int g = 0; g < pool->ngroups; g++) {
 		const ct_pool_group_t *gr = &pool->groups[g];
-		if (!label_text_ok(gr->name, false)) {
+		if (!ct_pool_label_ok(gr->name, false)) {
 			return fail(err, errlen, CT_EINVAL,
 				    "group name '%s': 1 to %d letters, digits, '-' or '_'", gr->name,
 				    CT_POOL_NAMELEN);
@@ -193,6 +193,10 @@ int ct_pool_check(const ct_pool_t *pool, char *err, size_t errlen)
 		}
 		if (ct_pool_group_find(pool, gr->name) != g) {
 			return fail(err, errlen, CT_EINVAL, "group '%s' is named twice", gr->name);
+		}
+		if (gr->weight > CT_POOL_MAX_WEIGHT) {
+			return fail(err, errlen, CT_EINVAL, "group '%s': weight %u is above %d",
+				    gr->name, gr->weight, CT_POOL_MAX_WEIGHT);
 		}
 		if (gr->ntargets > CT_POOL_MAX_TARGETS) {
 			return fail(err, errlen, CT_EINVAL, "group '%s': at most %d targets", gr->name,
@@ -285,10 +289,19 @@ static bool is_ref_to(const MDB_val *v, const uint8_t *pkey, size_t pklen)
 	       memcmp(d + 2, pkey, pklen) == 0;
 }
 
+/* A marker of a pool at the same owner as the pool keyed pkey (itself, or its A/AAAA twin). */
+static bool is_ref_to_owner(const MDB_val *v, const uint8_t *pkey, size_t pklen)
+{
+	const uint8_t *d = v->mv_data;
+	return v->mv_size == 2 + pklen && d[0] == CT_VALUE_POOLREF &&
+	       memcmp(d + 2, pkey, pklen - 2) == 0;
+}
+
 /*
  * Refuse what would clash with the pool at owner: static records of its type or a CNAME at
- * the name, a name at or below a delegation, and any record at a preview name other than
- * this pool's own markers.
+ * the name, a name that is another pool's preview name, a name at or below a delegation, and
+ * any record at a preview name other than the markers of this pool and of its A/AAAA twin
+ * (both families of a name share its preview names).
  */
 static int check_conflicts(ct_txn_t *txn, const uint8_t *owner, const ct_pool_view_t *v,
 			   const uint8_t *pkey, size_t pklen, char *err, size_t errlen)
@@ -314,12 +327,37 @@ static int check_conflicts(ct_txn_t *txn, const uint8_t *owner, const ct_pool_vi
 		}
 	}
 	size_t klen = ct_rr_key(key, okey, olen, apex_len, v->type);
-	if (ct_txn_get(txn, st->rrsets, key, klen, &val) && !is_ref_to(&val, pkey, pklen)) {
+	if (ct_txn_get(txn, st->rrsets, key, klen, &val) &&
+	    ((uint8_t *)val.mv_data)[0] != CT_VALUE_POOLREF) {
 		return fail(err, errlen, CT_EEXIST,
-			    ((uint8_t *)val.mv_data)[0] == CT_VALUE_POOLREF
-				? "%s %s is already a preview name of another pool"
-				: "%s has static %s records; remove them from the zone first",
+			    "%s has static %s records; remove them from the zone first",
 			    ct_dname_to_str(owner, text), v->type == CT_TYPE_A ? "A" : "AAAA");
+	}
+	/* A preview name of another pool (of either type) cannot hold a pool of its own: its
+	 * answers would depend on which of the two was written last. */
+	size_t nlen = ct_rr_key_node(key, okey, olen, apex_len);
+	key[nlen++] = 0x00;
+	MDB_val k;
+	for (bool f = ct_txn_seek(txn, st->rrsets, key, nlen, &k, &val);
+	     f && ct_key_has_prefix(&k, key, nlen) && k.mv_size == nlen + 2;
+	     f = ct_txn_next(txn, st->rrsets, &k, &val)) {
+		if (((uint8_t *)val.mv_data)[0] == CT_VALUE_POOLREF && val.mv_size > 2 &&
+		    !is_ref_to_owner(&val, pkey, pklen)) {
+			MDB_val other = { val.mv_size - 2, (uint8_t *)val.mv_data + 2 };
+			uint8_t other_owner[CT_DNAME_MAXLEN];
+			uint16_t other_type;
+			if (ct_pool_key_owner(&other, other_owner, &other_type) != CT_EOK) {
+				return fail(err, errlen, CT_EDBCORRUPT,
+					    "%s: a pool marker there cannot be read",
+					    ct_dname_to_str(owner, text));
+			}
+			return fail(err, errlen, CT_EEXIST,
+				    "%s is a preview name of the %s pool at %s; rename that group, "
+				    "set a preview prefix there, or turn its previews off",
+				    ct_dname_to_str(owner, text),
+				    other_type == CT_TYPE_AAAA ? "AAAA" : "A",
+				    ct_dname_to_str(other_owner, (char[CT_DNAME_STRLEN]){ 0 }));
+		}
 	}
 	klen = ct_rr_key(key, okey, olen, apex_len, CT_TYPE_CNAME);
 	if (ct_txn_get(txn, st->rrsets, key, klen, &val)) {
@@ -337,13 +375,13 @@ static int check_conflicts(ct_txn_t *txn, const uint8_t *owner, const ct_pool_vi
 				    v->groups[g].name_len, (const char *)v->groups[g].name);
 		}
 		size_t pklen2 = ct_dname_key(pname, pk);
-		size_t nlen = ct_rr_key_node(node, pk, pklen2, apex_len);
+		nlen = ct_rr_key_node(node, pk, pklen2, apex_len);
 		node[nlen++] = 0x00;
-		MDB_val k;
 		for (bool f = ct_txn_seek(txn, st->rrsets, node, nlen, &k, &val);
 		     f && ct_key_has_prefix(&k, node, nlen) && k.mv_size == nlen + 2;
 		     f = ct_txn_next(txn, st->rrsets, &k, &val)) {
-			if (!is_ref_to(&val, pkey, pklen)) {
+			/* the twin pool's preview markers (same owner, other type) are fine */
+			if (!is_ref_to_owner(&val, pkey, pklen)) {
 				return fail(err, errlen, CT_EEXIST,
 					    "preview name %s would shadow existing records there; "
 					    "rename the group, set a preview prefix, or turn previews off",
@@ -393,6 +431,12 @@ int ct_pool_put(ct_txn_t *txn, const uint8_t *owner, const ct_pool_t *pool, cons
 	size_t pklen;
 	*changed = false;
 	int ret = ct_pool_check(pool, err, errlen);
+	if (ret == CT_EOK && owner[0] == 1 && owner[1] == '*') {
+		/* RFC 4592: a wildcard owner synthesises answers; a pool answers one name only */
+		char text[CT_DNAME_STRLEN];
+		ret = fail(err, errlen, CT_EINVAL, "%s: a pool cannot be at a wildcard name",
+			   ct_dname_to_str(owner, text));
+	}
 	if (ret == CT_EOK) {
 		ret = ct_pool_key(txn, owner, pool->type, pkey, &pklen, err, errlen);
 	}
@@ -442,20 +486,22 @@ out:
 }
 
 int ct_pool_delete(ct_txn_t *txn, const uint8_t *owner, uint16_t type, const char *actor,
-		   char *err, size_t errlen)
+		   const char *action, char *err, size_t errlen)
 {
 	uint8_t pkey[CT_RR_KEY_MAXLEN];
 	size_t pklen;
 	int ret = ct_pool_key(txn, owner, type, pkey, &pklen, err, errlen);
 	if (ret != CT_EOK) {
-		return ret;
+		return txn->ret = txn->ret != CT_EOK ? txn->ret : ret;
 	}
 	MDB_val v;
 	char text[CT_DNAME_STRLEN];
 	if (!ct_txn_get(txn, txn->store->pools, pkey, pklen, &v)) {
-		return txn->ret != CT_EOK ? txn->ret
-		       : fail(err, errlen, CT_ENOTFOUND, "%s has no %s pool",
-			      ct_dname_to_str(owner, text), type == CT_TYPE_A ? "A" : "AAAA");
+		return txn->ret = txn->ret != CT_EOK
+				      ? txn->ret
+				      : fail(err, errlen, CT_ENOTFOUND, "%s has no %s pool",
+					     ct_dname_to_str(owner, text),
+					     type == CT_TYPE_A ? "A" : "AAAA");
 	}
 	uint8_t *old = malloc(v.mv_size);
 	if (old == NULL) {
@@ -470,7 +516,8 @@ int ct_pool_delete(ct_txn_t *txn, const uint8_t *owner, uint16_t type, const cha
 	}
 	markers(txn, owner, &view, pkey, pklen, true);
 	ct_txn_del(txn, txn->store->pools, pkey, pklen);
-	ct_history_append(txn, actor, pkey, pklen, "pool delete", old, old_len, NULL, 0);
+	ct_history_append(txn, actor, pkey, pklen, action != NULL ? action : "pool delete", old,
+			  old_len, NULL, 0);
 	ct_zone_bump_serial(txn, pkey, key_apex_len(pkey, pklen));
 	free(old);
 	return txn->ret;

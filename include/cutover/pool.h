@@ -13,6 +13,7 @@
 #define CT_POOL_MAX_TARGETS 64  /* per group */
 #define CT_POOL_NAMELEN     63  /* group names and preview prefixes are DNS label text */
 #define CT_POOL_DEFAULT_TTL 30
+#define CT_POOL_MAX_WEIGHT  1000000
 #define CT_POOL_VALUE_MAX   (32 + CT_POOL_NAMELEN + CT_POOL_MAX_GROUPS * (8 + CT_POOL_NAMELEN + 16 * CT_POOL_MAX_TARGETS))
 
 /* First byte of an rrsets value that is not rdata but a reference to a pool (see below). */
@@ -74,10 +75,17 @@ int ct_pool_decode(const void *data, size_t len, ct_pool_t *pool);
 /* Encode into buf (CT_POOL_VALUE_MAX bytes suffice); returns the length. */
 size_t ct_pool_encode(const ct_pool_t *pool, uint8_t *buf);
 
-/* Check a pool on its own (type, policy, names, weights, targets, sizes); message in err. */
+/*
+ * Check a pool on its own (type, policy, TTL, group names, weights up to CT_POOL_MAX_WEIGHT,
+ * targets, sizes); message in err.
+ */
 int ct_pool_check(const ct_pool_t *pool, char *err, size_t errlen);
 
-/* Index of the group with this name, or -1. */
+/* True if s may be a group name or (with empty_ok, empty too) a preview prefix: at most
+ * CT_POOL_NAMELEN letters, digits, '-' and '_' (they become DNS label text). */
+bool ct_pool_label_ok(const char *s, bool empty_ok);
+
+/* Index of the group with this name (any letter case), or -1. */
 int ct_pool_group_find(const ct_pool_t *pool, const char *name);
 
 /*
@@ -92,17 +100,22 @@ int ct_pool_get(ct_txn_t *txn, const uint8_t *owner, uint16_t type, ct_pool_t *p
 
 /*
  * Create or replace the pool at owner in the caller's write transaction: checks it, refuses
- * conflicts (static records of its type or a CNAME at the name, records at a preview name, a
- * name below a delegation) with a message in err, writes the pool and its markers, appends to
- * history (actor, action) and bumps the zone serial. An identical pool is left alone and
- * *changed is false. On any error txn->ret is set, so the commit writes nothing.
+ * conflicts (static records of its type or a CNAME at the name, a name that is another pool's
+ * preview name, records other than its own or its A/AAAA twin's markers at a preview name, a
+ * name at or below a delegation, a wildcard name) with a message in err, writes the pool and
+ * its markers, appends to history (actor, action) and bumps the zone serial. An identical pool
+ * is left alone and *changed is false. On any error txn->ret is set, so the commit writes
+ * nothing.
  */
 int ct_pool_put(ct_txn_t *txn, const uint8_t *owner, const ct_pool_t *pool, const char *actor,
 		const char *action, bool *changed, char *err, size_t errlen);
 
-/* Delete a pool and its markers, with history and serial bump; CT_ENOTFOUND if absent. */
+/*
+ * Delete a pool and its markers, with history (action, NULL: "pool delete") and serial bump;
+ * CT_ENOTFOUND with a message if there is none. On any error txn->ret is set.
+ */
 int ct_pool_delete(ct_txn_t *txn, const uint8_t *owner, uint16_t type, const char *actor,
-		   char *err, size_t errlen);
+		   const char *action, char *err, size_t errlen);
 
 /*
  * After a zone import replaced the zone's records: write the markers of the zone's pools
