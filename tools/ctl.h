@@ -12,8 +12,9 @@ enum { CT_CTL_OK = 0, CT_CTL_FAIL = 1, CT_CTL_USAGE = 2 };
 
 /* The global options, filled in by main before a command runs. */
 typedef struct {
-	const char *db;  /* --db, else $CUTOVER_DB, else CT_DEFAULT_DB */
-	size_t map_size; /* --map-size in bytes; 0: the store's default */
+	const char *db;    /* --db, else $CUTOVER_DB, else CT_DEFAULT_DB */
+	size_t map_size;   /* --map-size in bytes; 0: the store's default */
+	const char *actor; /* --actor, or NULL: who is recorded in history */
 } ct_ctl_t;
 
 /* Print "cutoverctl: <message>" and a newline on stderr. */
@@ -40,3 +41,16 @@ bool ct_ctl_wants_help(int argc, char **argv);
 
 /* The 'zone' family: argv[0] is "zone". Returns the exit status. */
 int ct_ctl_zone(const ct_ctl_t *ctl, int argc, char **argv);
+
+/*
+ * The pool commands (tools/cmd_*.c): argv[0] is the command's name ("pool", "weight", ...).
+ * Each returns the exit status.
+ */
+int ct_ctl_pool(const ct_ctl_t *ctl, int argc, char **argv);         /* pool set|show|list|delete */
+int ct_ctl_weight(const ct_ctl_t *ctl, int argc, char **argv);       /* weight */
+int ct_ctl_cutover(const ct_ctl_t *ctl, int argc, char **argv);      /* cutover */
+int ct_ctl_rollback(const ct_ctl_t *ctl, int argc, char **argv);     /* rollback */
+int ct_ctl_status(const ct_ctl_t *ctl, int argc, char **argv);       /* status */
+int ct_ctl_history(const ct_ctl_t *ctl, int argc, char **argv);      /* history */
+int ct_ctl_apply(const ct_ctl_t *ctl, int argc, char **argv);        /* apply */
+int ct_ctl_export_pools(const ct_ctl_t *ctl, int argc, char **argv); /* export-pools */

@@ -14,28 +14,45 @@
 /* Help texts: one line of source per line of output. */
 /* clang-format off */
 static const char usage_text[] =
-	"Usage: cutoverctl [--db DIR] [--map-size BYTES] COMMAND ...\n"
+	"Usage: cutoverctl [--db DIR] [--map-size BYTES] [--actor NAME] COMMAND ...\n"
 	"\n"
-	"Manage the zones that cutoverd serves. cutoverctl writes to the same LMDB database\n"
-	"that cutoverd reads, each change in one transaction; cutoverd sees it in its next\n"
-	"answer, without a reload.\n"
+	"Manage the zones and pools that cutoverd serves. cutoverctl writes to the same LMDB\n"
+	"database that cutoverd reads, each change in one transaction; cutoverd sees it in its\n"
+	"next answer, without a reload.\n"
 	"\n"
-	"Commands:\n"
+	"Zones (static records):\n"
 	"  zone import FILE [--origin NAME]  load a zone file, replacing that zone\n"
 	"  zone export NAME                  print a zone as a zone file\n"
 	"  zone list                         list the zones with serial and record count\n"
 	"  zone delete NAME                  remove a zone with its records and pools\n"
+	"\n"
+	"Pools (blue/green names; every change is recorded in history):\n"
+	"  pool set NAME --group G=ADDR,...  create or replace a pool\n"
+	"  pool show NAME                    print a pool (as a pool file)\n"
+	"  pool list [ZONE]                  list the pools with their weights\n"
+	"  pool delete NAME                  remove a pool\n"
+	"  weight NAME GROUP=W...            set the groups' weights\n"
+	"  cutover NAME GROUP                send all traffic to GROUP in one step\n"
+	"  rollback NAME                     undo the last change of a pool\n"
+	"  status [NAME]                     weights, shares of traffic and targets\n"
+	"  history [NAME] [--limit N]        who changed what, when, before and after\n"
+	"  apply FILE [--prune]              make the pools what a pool file says\n"
+	"  export-pools [ZONE]               print the pools as a pool file\n"
 	"\n"
 	"Options (before the command):\n"
 	"  --db DIR          the database directory (default: $CUTOVER_DB, else " CT_DEFAULT_DB ")\n"
 	"  --map-size BYTES  the most the database may grow to, with K, M or G for KiB, MiB,\n"
 	"                    GiB (default 1G); raise it when cutoverctl says the database is\n"
 	"                    full\n"
+	"  --actor NAME      who is recorded in history for the changes (default: the login\n"
+	"                    user, $USER); the changing commands take --actor too\n"
 	"  -h, --help        show this help; 'cutoverctl COMMAND --help' explains a command\n"
 	"\n"
 	"Examples:\n"
 	"  cutoverctl --db /var/lib/cutover zone import zones/app.example.zone\n"
-	"  cutoverctl zone export app.example. > app.example.zone\n";
+	"  cutoverctl pool set api.app.example --group blue=192.0.2.10 --group green=192.0.2.20\n"
+	"  cutoverctl --actor alice weight api.app.example blue=90 green=10\n"
+	"  cutoverctl rollback api.app.example\n";
 /* clang-format on */
 
 void ct_ctl_err(const char *fmt, ...)
@@ -145,6 +162,7 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "db", required_argument, NULL, 'd' },
 		{ "map-size", required_argument, NULL, 'm' },
+		{ "actor", required_argument, NULL, 'a' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -173,6 +191,9 @@ int main(int argc, char **argv)
 				return usage_error();
 			}
 			break;
+		case 'a':
+			ctl.actor = optarg; /* checked by the commands that record it */
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			return CT_CTL_OK;
@@ -191,8 +212,24 @@ int main(int argc, char **argv)
 		fputs(usage_text, stdout);
 		return CT_CTL_OK;
 	}
-	if (strcmp(argv[0], "zone") == 0) {
-		return ct_ctl_zone(&ctl, argc, argv);
+	static const struct {
+		const char *name;
+		int (*run)(const ct_ctl_t *ctl, int argc, char **argv);
+	} commands[] = {
+		{ "zone", ct_ctl_zone },
+		{ "pool", ct_ctl_pool },
+		{ "weight", ct_ctl_weight },
+		{ "cutover", ct_ctl_cutover },
+		{ "rollback", ct_ctl_rollback },
+		{ "status", ct_ctl_status },
+		{ "history", ct_ctl_history },
+		{ "apply", ct_ctl_apply },
+		{ "export-pools", ct_ctl_export_pools },
+	};
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(argv[0], commands[i].name) == 0) {
+			return commands[i].run(&ctl, argc, argv);
+		}
 	}
 	ct_ctl_err("unknown command '%s'", argv[0]);
 	return usage_error();

@@ -1,0 +1,415 @@
+/* SPDX-License-Identifier: MIT */
+/* cutoverctl weight, cutover and rollback: moving traffic between a pool's groups. */
+#include "ctl.h"
+#include "poolcmd.h"
+#include "pooltext.h"
+#include "cutover/errcode.h"
+#include "cutover/history.h"
+#include "cutover/wire.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Help texts: one line of source per line of output. */
+/* clang-format off */
+static const char weight_usage[] =
+	"Usage: cutoverctl [--db DIR] weight NAME GROUP=W [GROUP=W...] [--type A|AAAA]\n"
+	"         [--actor NAME]\n"
+	"\n"
+	"Set the weights of groups of the pools at NAME (A and AAAA, or only --type's), in one\n"
+	"transaction recorded in history; groups not named keep their weight. cutoverd answers\n"
+	"by the new weights from its next query on.\n"
+	"\n"
+	"W is a whole number from 0 to 1000000. A group's share of the answers is its weight\n"
+	"divided by the sum of the weights of the groups with targets: blue=90 green=10 sends\n"
+	"10 % of the answers to green. A group with weight 0 gets no answers, except when every\n"
+	"weight is 0: cutoverd then shares the answers equally among the groups with live\n"
+	"targets (as Route 53 does), so all-zero weights never stop a name from answering.\n"
+	"With policy sticky, raising a group's weight only moves clients into that group; with\n"
+	"failover, the first group in order with weight above 0 and a live target answers.\n"
+	"\n"
+	"Options:\n"
+	"  --type A|AAAA  only the pool of this type\n"
+	"  --actor NAME   who is recorded in history (default: the login user)\n"
+	"  -h, --help     show this help\n"
+	"\n"
+	"Examples:\n"
+	"  cutoverctl weight api.app.example blue=90 green=10     # a 10 % canary\n"
+	"  cutoverctl weight api.app.example green=50 --type AAAA\n";
+
+static const char cutover_usage[] =
+	"Usage: cutoverctl [--db DIR] cutover NAME GROUP [--type A|AAAA] [--actor NAME]\n"
+	"\n"
+	"Send all traffic of the pools at NAME (A and AAAA, or only --type's) to GROUP in one\n"
+	"step: GROUP gets weight 100 and every other group 0, in one transaction recorded in\n"
+	"history. cutoverd answers with GROUP from its next query on; resolvers may keep an\n"
+	"older answer for the pool's TTL. GROUP must have targets. 'cutoverctl rollback NAME'\n"
+	"undoes it.\n"
+	"\n"
+	"Options:\n"
+	"  --type A|AAAA  only the pool of this type\n"
+	"  --actor NAME   who is recorded in history (default: the login user)\n"
+	"  -h, --help     show this help\n"
+	"\n"
+	"Example:\n"
+	"  cutoverctl cutover api.app.example green\n";
+
+static const char rollback_usage[] =
+	"Usage: cutoverctl [--db DIR] rollback NAME [--type A|AAAA] [--actor NAME]\n"
+	"\n"
+	"Undo the last change of the pools at NAME: restore them as they were before it, from\n"
+	"history. If that change created a pool, the rollback deletes it; if it deleted one,\n"
+	"the rollback brings it back. Without --type the last change is the newest history\n"
+	"entry of NAME's A and AAAA pools, and when one command changed both (say 'weight'\n"
+	"without --type), both are restored. The rollback is itself a change recorded in\n"
+	"history (action \"rollback\"), so a second rollback undoes the first. It fails, and\n"
+	"writes nothing, when there is no change to undo or when the old pool would clash with\n"
+	"records added since. 'cutoverctl history NAME' shows what a rollback restores.\n"
+	"\n"
+	"Options:\n"
+	"  --type A|AAAA  only the pool of this type\n"
+	"  --actor NAME   who is recorded in history (default: the login user)\n"
+	"  -h, --help     show this help\n"
+	"\n"
+	"Example:\n"
+	"  cutoverctl cutover api.app.example green && cutoverctl rollback api.app.example\n";
+/* clang-format on */
+
+/* "blue, green": the groups of a pool, for messages. */
+static const char *group_names(const ct_pool_t *pool, char *out, size_t len)
+{
+	size_t n = 0;
+	out[0] = '\0';
+	for (int g = 0; g < pool->ngroups && n < len; g++) {
+		n += (size_t)snprintf(out + n, len - n, "%s%s", g > 0 ? ", " : "",
+		                      pool->groups[g].name);
+	}
+	return out;
+}
+
+/* Index of the group called name in pool, or -1 with a message naming the pool's groups. */
+static int find_group(const ct_poolcmd_t *cmd, const uint8_t *owner, const ct_pool_t *pool,
+                      const char *name)
+{
+	char label[CT_POOLTEXT_LABELLEN], names[CT_POOL_MAX_GROUPS * (CT_POOL_NAMELEN + 2) + 1];
+	int g = ct_pool_group_find(pool, name);
+	if (g < 0) {
+		ct_poolcmd_err(cmd, "%s has no group '%s'; its groups: %s",
+		               ct_pooltext_label(owner, pool->type, label), name,
+		               group_names(pool, names, sizeof(names)));
+	}
+	return g;
+}
+
+/* Turns a pool into its new version; false (with a message) when it cannot. */
+typedef bool (*shift_t)(const ct_poolcmd_t *cmd, const uint8_t *owner, ct_pool_t *pool, void *arg);
+
+/*
+ * The body of weight and cutover: the pools at NAME (cmd->ops[0]), each changed by fn, written
+ * in one transaction under action, then reported.
+ */
+static int shift(ct_poolcmd_t *cmd, const char *action, shift_t fn, void *arg)
+{
+	uint8_t owner[CT_DNAME_MAXLEN];
+	ct_store_t st;
+	ct_txn_t txn;
+	int status = ct_poolcmd_open(cmd, owner, &st, &txn, true);
+	if (status >= 0) {
+		return status;
+	}
+	ct_poolset_t *set = malloc(sizeof(*set));
+	ct_pool_t *after = malloc(2 * sizeof(*after));
+	bool changed[2] = { false, false };
+	bool ok = set != NULL && after != NULL && ct_poolset_load(cmd, &txn, owner, set) == CT_EOK;
+	for (int i = 0; ok && i < set->n; i++) {
+		after[i] = set->pools[i];
+		ok = fn(cmd, owner, &after[i], arg) &&
+		     ct_poolcmd_put(cmd, &txn, owner, &after[i], action, &changed[i]) == CT_EOK;
+	}
+	if (set == NULL || after == NULL) {
+		ct_poolcmd_err(cmd, "%s", ct_strerror(CT_ENOMEM));
+	}
+	status = ct_poolcmd_end(cmd, &st, &txn, ok, action);
+	for (int i = 0; status == CT_CTL_OK && i < set->n; i++) {
+		ct_poolcmd_report(owner, after[i].type, action, &set->pools[i], &after[i],
+		                  changed[i]);
+	}
+	free(after);
+	free(set);
+	return status;
+}
+
+/* ------------------------------------------------------------------------------------------
+ * weight */
+
+typedef struct {
+	int n;
+	char name[CT_POOL_MAX_GROUPS][CT_POOL_NAMELEN + 1];
+	uint32_t weight[CT_POOL_MAX_GROUPS];
+} weights_t;
+
+static int parse_weights(const ct_poolcmd_t *cmd, weights_t *w)
+{
+	for (int i = 1; i < cmd->nops; i++) {
+		const char *arg = cmd->ops[i], *eq = strchr(arg, '=');
+		if (eq == NULL || eq == arg || (size_t)(eq - arg) > CT_POOL_NAMELEN) {
+			return ct_poolcmd_bad(cmd, "'%s': write GROUP=WEIGHT, e.g. green=10", arg);
+		}
+		if (w->n == CT_POOL_MAX_GROUPS) {
+			return ct_poolcmd_bad(cmd, "'%s': a pool has at most %d groups", arg,
+			                      CT_POOL_MAX_GROUPS);
+		}
+		snprintf(w->name[w->n], sizeof(w->name[0]), "%.*s", (int)(eq - arg), arg);
+		for (int j = 0; j < w->n; j++) {
+			if (strcasecmp(w->name[j], w->name[w->n]) == 0) {
+				return ct_poolcmd_bad(cmd, "'%s': group '%s' is given twice", arg,
+				                      w->name[j]);
+			}
+		}
+		if (!ct_pooltext_uint(eq + 1, CT_POOL_MAX_WEIGHT, &w->weight[w->n])) {
+			return ct_poolcmd_bad(
+			    cmd, "'%s': the weight must be a whole number from 0 to %d", arg,
+			    CT_POOL_MAX_WEIGHT);
+		}
+		w->n++;
+	}
+	return -1;
+}
+
+static bool set_weights(const ct_poolcmd_t *cmd, const uint8_t *owner, ct_pool_t *pool, void *arg)
+{
+	const weights_t *w = arg;
+	for (int i = 0; i < w->n; i++) {
+		int g = find_group(cmd, owner, pool, w->name[i]);
+		if (g < 0) {
+			return false;
+		}
+		pool->groups[g].weight = w->weight[i];
+	}
+	return true;
+}
+
+int ct_ctl_weight(const ct_ctl_t *ctl, int argc, char **argv)
+{
+	ct_poolcmd_t cmd = { .ctl = ctl,
+		             .name = "weight",
+		             .usage = weight_usage,
+		             .takes = CT_POOLOPT_TYPE | CT_POOLOPT_ACTOR,
+		             .min_ops = 2,
+		             .max_ops = -1 };
+	weights_t w = { 0 };
+	int status = ct_poolcmd_parse(&cmd, argc, argv);
+	if (status < 0) {
+		status = parse_weights(&cmd, &w);
+	}
+	return status >= 0 ? status : shift(&cmd, "weight", set_weights, &w);
+}
+
+/* ------------------------------------------------------------------------------------------
+ * cutover */
+
+static bool cut_over(const ct_poolcmd_t *cmd, const uint8_t *owner, ct_pool_t *pool, void *arg)
+{
+	char label[CT_POOLTEXT_LABELLEN];
+	int g = find_group(cmd, owner, pool, arg);
+	if (g < 0) {
+		return false;
+	}
+	if (pool->groups[g].ntargets == 0) {
+		ct_poolcmd_err(cmd,
+		               "group '%s' of %s has no targets, so it cannot take the traffic; "
+		               "give it addresses with 'cutoverctl pool set' first",
+		               pool->groups[g].name, ct_pooltext_label(owner, pool->type, label));
+		return false;
+	}
+	for (int i = 0; i < pool->ngroups; i++) {
+		pool->groups[i].weight = i == g ? 100 : 0;
+	}
+	return true;
+}
+
+int ct_ctl_cutover(const ct_ctl_t *ctl, int argc, char **argv)
+{
+	ct_poolcmd_t cmd = { .ctl = ctl,
+		             .name = "cutover",
+		             .usage = cutover_usage,
+		             .takes = CT_POOLOPT_TYPE | CT_POOLOPT_ACTOR,
+		             .min_ops = 2,
+		             .max_ops = 2 };
+	int status = ct_poolcmd_parse(&cmd, argc, argv);
+	return status >= 0 ? status : shift(&cmd, "cutover", cut_over, cmd.ops[1]);
+}
+
+/* ------------------------------------------------------------------------------------------
+ * rollback */
+
+/* One change to undo, copied out of history (the map may move once we write). */
+typedef struct {
+	uint16_t type;
+	uint64_t seq, time_ms;
+	char actor[256], action[256];
+	uint8_t *before; /* heap; NULL when the change created the pool */
+	size_t before_len;
+} undo_t;
+
+typedef struct {
+	const uint8_t *keys[2]; /* the pools-db keys of NAME's pools we may undo */
+	size_t klen[2];
+	uint16_t types[2];
+	int nkeys;
+	undo_t undo[2];
+	int n;
+	int ret;
+} rollback_t;
+
+/*
+ * History walk, newest first: take the newest entry of NAME's pools; then the next entry of
+ * the other type too when it was written by the same command (consecutive sequence numbers,
+ * same actor and action).
+ */
+static bool take_undo(const ct_history_t *h, void *arg)
+{
+	rollback_t *r = arg;
+	int k = -1;
+	for (int i = 0; i < r->nkeys; i++) {
+		if (h->object_len == r->klen[i] && memcmp(h->object, r->keys[i], r->klen[i]) == 0) {
+			k = i;
+		}
+	}
+	if (k < 0) {
+		return r->n == 0; /* after the first, only the very next entry may be its twin */
+	}
+	if (r->n == 1) {
+		const undo_t *first = &r->undo[0];
+		if (r->types[k] == first->type || h->seq + 1 != first->seq ||
+		    h->actor_len != strlen(first->actor) ||
+		    memcmp(h->actor, first->actor, h->actor_len) != 0 ||
+		    h->action_len != strlen(first->action) ||
+		    memcmp(h->action, first->action, h->action_len) != 0) {
+			return false;
+		}
+	}
+	undo_t *u = &r->undo[r->n];
+	u->type = r->types[k];
+	u->seq = h->seq;
+	u->time_ms = h->time_ms;
+	snprintf(u->actor, sizeof(u->actor), "%.*s", (int)h->actor_len, h->actor);
+	snprintf(u->action, sizeof(u->action), "%.*s", (int)h->action_len, h->action);
+	u->before_len = h->before_len;
+	u->before = h->before_len > 0 ? malloc(h->before_len) : NULL;
+	if (h->before_len > 0 && u->before == NULL) {
+		r->ret = CT_ENOMEM;
+		return false;
+	}
+	if (u->before != NULL) {
+		memcpy(u->before, h->before, h->before_len);
+	}
+	r->n++;
+	return r->n < r->nkeys;
+}
+
+/* Restore one pool as undo says; restored: what it became (unless deleted). */
+static bool undo_one(const ct_poolcmd_t *cmd, ct_txn_t *txn, const uint8_t *owner, const undo_t *u,
+                     ct_pool_t *restored, bool *changed)
+{
+	char err[512], text[CT_DNAME_STRLEN];
+	*changed = false;
+	if (u->before == NULL) {
+		int ret =
+		    ct_pool_delete(txn, owner, u->type, cmd->actor, "rollback", err, sizeof(err));
+		if (ret == CT_ENOTFOUND) {
+			ct_poolcmd_err(cmd, "%s", err);
+		} else if (ret != CT_EOK) {
+			ct_ctl_txn_err(txn->store, ret, cmd->name);
+		}
+		*changed = ret == CT_EOK;
+		return ret == CT_EOK;
+	}
+	if (ct_pool_decode(u->before, u->before_len, restored) != CT_EOK) {
+		ct_poolcmd_err(cmd, "%s: the history entry %llu cannot be read",
+		               ct_dname_to_str(owner, text), (unsigned long long)u->seq);
+		return false;
+	}
+	return ct_poolcmd_put(cmd, txn, owner, restored, "rollback", changed) == CT_EOK;
+}
+
+int ct_ctl_rollback(const ct_ctl_t *ctl, int argc, char **argv)
+{
+	static const uint16_t types[] = { CT_TYPE_A, CT_TYPE_AAAA };
+	ct_poolcmd_t cmd = { .ctl = ctl,
+		             .name = "rollback",
+		             .usage = rollback_usage,
+		             .takes = CT_POOLOPT_TYPE | CT_POOLOPT_ACTOR,
+		             .min_ops = 1,
+		             .max_ops = 1 };
+	uint8_t owner[CT_DNAME_MAXLEN], keys[2][CT_RR_KEY_MAXLEN];
+	char err[512], text[CT_DNAME_STRLEN], when[CT_POOLTEXT_TIMELEN];
+	ct_store_t st;
+	ct_txn_t txn;
+	int status = ct_poolcmd_start(&cmd, argc, argv, owner, &st, &txn, true);
+	if (status >= 0) {
+		return status;
+	}
+	rollback_t r = { .n = 0 };
+	bool ok = true, changed[2] = { false, false }, had[2] = { false, false };
+	ct_pool_t *pools = malloc(4 * sizeof(*pools)); /* before and after, per type */
+	if (pools == NULL) {
+		ct_poolcmd_err(&cmd, "%s", ct_strerror(CT_ENOMEM));
+		ok = false;
+	}
+	for (int i = 0; ok && i < 2; i++) {
+		if (cmd.type != 0 && cmd.type != types[i]) {
+			continue;
+		}
+		int ret = ct_pool_key(&txn, owner, types[i], keys[r.nkeys], &r.klen[r.nkeys], err,
+		                      sizeof(err));
+		if (ret != CT_EOK) {
+			ct_poolcmd_err(&cmd, "%s", ret == CT_ENOZONE ? err : ct_strerror(ret));
+			ok = false;
+			break;
+		}
+		r.keys[r.nkeys] = keys[r.nkeys];
+		r.types[r.nkeys++] = types[i];
+	}
+	if (ok) {
+		ct_history_foreach(&txn, NULL, 0, take_undo, &r);
+		ok = r.ret == CT_EOK && txn.ret == CT_EOK;
+		if (!ok) {
+			ct_ctl_txn_err(&st, r.ret != CT_EOK ? r.ret : txn.ret, "rollback");
+		} else if (r.n == 0) {
+			ct_poolcmd_err(&cmd,
+			               "%s: no change of its %s pool%s in history, nothing to "
+			               "roll back",
+			               ct_dname_to_str(owner, text),
+			               cmd.type != 0 ? ct_pooltext_type_name(cmd.type)
+			                             : "A or AAAA",
+			               cmd.type != 0 ? "" : "s");
+			ok = false;
+		}
+	}
+	if (r.n == 2 && r.undo[0].type == CT_TYPE_AAAA) { /* report A first, as elsewhere */
+		undo_t u = r.undo[0];
+		r.undo[0] = r.undo[1];
+		r.undo[1] = u;
+	}
+	for (int i = 0; ok && i < r.n; i++) {
+		had[i] = ct_pool_get(&txn, owner, r.undo[i].type, &pools[2 * i]) == CT_EOK;
+		ok = undo_one(&cmd, &txn, owner, &r.undo[i], &pools[2 * i + 1], &changed[i]);
+	}
+	status = ct_poolcmd_end(&cmd, &st, &txn, ok, "rollback: nothing written");
+	for (int i = 0; i < r.n; i++) {
+		if (status == CT_CTL_OK) {
+			char verb[600];
+			snprintf(verb, sizeof(verb), "rolled back '%s' by %s at %s",
+			         r.undo[i].action, r.undo[i].actor,
+			         ct_pooltext_time(r.undo[i].time_ms, when));
+			ct_poolcmd_report(
+			    owner, r.undo[i].type, verb, had[i] ? &pools[2 * i] : NULL,
+			    r.undo[i].before != NULL ? &pools[2 * i + 1] : NULL, changed[i]);
+		}
+		free(r.undo[i].before);
+	}
+	free(pools);
+	return status;
+}

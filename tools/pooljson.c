@@ -1,0 +1,175 @@
+/* SPDX-License-Identifier: MIT */
+/* cutoverctl: pools and history entries as JSON (jansson only; never hand-built strings). */
+#include "pooljson.h"
+#include "ctl.h"
+#include "poolcmd.h"
+#include "pooltext.h"
+#include "cutover/errcode.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Set key to a new reference; a NULL value (out of memory) makes the object fail. */
+static bool set(json_t *obj, const char *key, json_t *value)
+{
+	return value != NULL && json_object_set_new(obj, key, value) == 0;
+}
+
+static json_t *name_json(const uint8_t *name)
+{
+	char text[CT_DNAME_STRLEN];
+	return json_string(ct_dname_to_str(name, text));
+}
+
+static json_t *group_json(const uint8_t *owner, const ct_pool_t *pool, int g, double share)
+{
+	const ct_pool_group_t *gr = &pool->groups[g];
+	char addr[CT_POOLTEXT_ADDRLEN], text[CT_DNAME_STRLEN];
+	json_t *o = json_object(), *targets = json_array();
+	bool good = o != NULL && targets != NULL;
+	for (int t = 0; good && t < gr->ntargets; t++) {
+		good = json_array_append_new(targets, json_string(ct_pooltext_addr_str(
+		                                          pool->type, gr->targets[t], addr))) == 0;
+	}
+	json_t *preview = json_null();
+	if (good && !(pool->flags & CT_POOL_NO_PREVIEW)) {
+		/* one label, "<prefix><group>", in front of the pool's name */
+		char pname[CT_DNAME_STRLEN + 2 * CT_POOL_NAMELEN + 2];
+		snprintf(pname, sizeof(pname), "%s%s.%s", pool->preview_prefix, gr->name,
+		         owner[0] == 0 ? "" : ct_dname_to_str(owner, text));
+		preview = json_string(pname);
+	}
+	good = good && set(o, "name", json_string(gr->name)) &&
+	       set(o, "weight", json_integer(gr->weight)) &&
+	       set(o, "share", json_real(round(share * 100.0) / 100.0)) &&
+	       set(o, "targets", targets) && set(o, "preview_name", preview);
+	if (!good) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* Pool object with the name and zone of the pools-db key. */
+static json_t *pool_json(const uint8_t *owner, const uint8_t *apex, const ct_pool_t *pool)
+{
+	double share[CT_POOL_MAX_GROUPS];
+	json_t *o = json_object(), *groups = json_array();
+	ct_pooltext_shares(pool, share);
+	bool good = o != NULL && groups != NULL;
+	for (int g = 0; good && g < pool->ngroups; g++) {
+		good = json_array_append_new(groups, group_json(owner, pool, g, share[g])) == 0;
+	}
+	good = good && set(o, "name", name_json(owner)) && set(o, "zone", name_json(apex)) &&
+	       set(o, "type", json_string(ct_pooltext_type_name(pool->type))) &&
+	       set(o, "policy", json_string(ct_pooltext_policy_name(pool->policy))) &&
+	       set(o, "ttl", json_integer(pool->ttl)) &&
+	       set(o, "answers", json_integer(pool->answers)) &&
+	       set(o, "preview", json_boolean(!(pool->flags & CT_POOL_NO_PREVIEW))) &&
+	       set(o, "preview_prefix", json_string(pool->preview_prefix)) &&
+	       set(o, "groups", groups);
+	if (!good) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* Owner, type and zone apex of a pools-db key. */
+static bool split_key(const MDB_val *key, uint8_t *owner, uint16_t *type, uint8_t *apex)
+{
+	return ct_pool_key_owner(key, owner, type) == CT_EOK &&
+	       ct_poolcmd_key_zone(key, apex) == CT_EOK;
+}
+
+json_t *ct_pooljson_pool(const MDB_val *key, const ct_pool_t *pool)
+{
+	uint8_t owner[CT_DNAME_MAXLEN], apex[CT_DNAME_MAXLEN];
+	uint16_t type;
+	return split_key(key, owner, &type, apex) ? pool_json(owner, apex, pool) : NULL;
+}
+
+/* The pool in a history value, decoded into *pool; NULL for an empty value. */
+static const ct_pool_t *history_pool(const uint8_t *val, size_t len, ct_pool_t *pool, bool *bad)
+{
+	if (len == 0) {
+		return NULL;
+	}
+	*bad |= ct_pool_decode(val, len, pool) != CT_EOK;
+	return pool;
+}
+
+json_t *ct_pooljson_history(const ct_history_t *h)
+{
+	MDB_val key = { h->object_len, (void *)h->object };
+	uint8_t owner[CT_DNAME_MAXLEN], apex[CT_DNAME_MAXLEN];
+	uint16_t type;
+	char when[CT_POOLTEXT_TIMELEN];
+	bool bad = !split_key(&key, owner, &type, apex);
+	ct_pool_t *pools = malloc(2 * sizeof(*pools));
+	if (pools == NULL || bad) {
+		free(pools);
+		return NULL;
+	}
+	const ct_pool_t *before = history_pool(h->before, h->before_len, &pools[0], &bad);
+	const ct_pool_t *after = history_pool(h->after, h->after_len, &pools[1], &bad);
+	char *summary = NULL;
+	size_t slen = 0;
+	FILE *s = open_memstream(&summary, &slen);
+	if (s != NULL) {
+		ct_pooltext_change(s, before, after);
+		fclose(s);
+	}
+	json_t *o = json_object();
+	bool good = !bad && summary != NULL && o != NULL &&
+	            set(o, "seq", json_integer((json_int_t)h->seq)) &&
+	            set(o, "time", json_string(ct_pooltext_time(h->time_ms, when))) &&
+	            set(o, "time_ms", json_integer((json_int_t)h->time_ms)) &&
+	            set(o, "actor", json_stringn(h->actor, h->actor_len)) &&
+	            set(o, "name", name_json(owner)) && set(o, "zone", name_json(apex)) &&
+	            set(o, "type", json_string(ct_pooltext_type_name(type))) &&
+	            set(o, "action", json_stringn(h->action, h->action_len)) &&
+	            set(o, "summary", json_string(summary)) &&
+	            set(o, "before", before ? pool_json(owner, apex, before) : json_null()) &&
+	            set(o, "after", after ? pool_json(owner, apex, after) : json_null());
+	free(summary);
+	free(pools);
+	if (!good) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+json_t *ct_pooljson_doc(const char *key, json_t **array)
+{
+	json_t *doc = json_object();
+	*array = json_array();
+	if (doc == NULL || *array == NULL) {
+		json_decref(doc);
+		json_decref(*array);
+		return NULL;
+	}
+	if (json_object_set_new(doc, key, *array) != 0) { /* it took the array even so */
+		json_decref(doc);
+		return NULL;
+	}
+	return doc;
+}
+
+int ct_pooljson_print(json_t *doc)
+{
+	if (doc == NULL) {
+		ct_ctl_err("cannot build the JSON output: %s", ct_strerror(CT_ENOMEM));
+		return CT_CTL_FAIL;
+	}
+	int rc =
+	    json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
+	json_decref(doc);
+	if (rc != 0 || fputc('\n', stdout) == EOF || fflush(stdout) != 0) {
+		ct_ctl_err("cannot write the JSON output");
+		return CT_CTL_FAIL;
+	}
+	return CT_CTL_OK;
+}

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+/* cutoverctl: the JSON documents of the pool commands (--json), built with jansson. */
+#pragma once
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "cutover/history.h"
+#include "cutover/pool.h"
+
+/*
+ * The pool stored under key (its pools-db key) as a JSON object (new reference; NULL when out
+ * of memory or the key is bad): name, zone, type ("A"/"AAAA"), policy, ttl, answers (0 = all),
+ * preview (bool), preview_prefix, and groups: [{ name, weight, share (percent, as
+ * ct_pooltext_shares), targets: [addresses], preview_name (null when previews are off) }].
+ */
+json_t *ct_pooljson_pool(const MDB_val *key, const ct_pool_t *pool);
+
+/*
+ * A history entry as a JSON object (new reference, NULL when out of memory or when its
+ * values cannot be decoded): seq, time (ISO 8601 UTC), time_ms, actor, name, zone, type,
+ * action, summary (as ct_pooltext_change), before and after (pool objects, or null).
+ */
+json_t *ct_pooljson_history(const ct_history_t *h);
+
+/* A document {"<key>": []}: returns it (new reference) and the array in *array (borrowed);
+ * NULL when out of memory. */
+json_t *ct_pooljson_doc(const char *key, json_t **array);
+
+/*
+ * Print doc on stdout, indented, keys in insertion order, a newline after it, and release
+ * it. doc NULL (out of memory) or a failed write: a message. Returns the exit status.
+ */
+int ct_pooljson_print(json_t *doc);
