@@ -67,6 +67,7 @@ run: all
 	@if [ ! -f $(RUN_DB)/data.mdb ]; then \
 		mkdir -p run && \
 		for z in zones/*.zone; do ./cutoverctl --db $(RUN_DB) zone import $$z || exit 1; done; \
+		for p in zones/*.pools; do [ ! -e $$p ] || ./cutoverctl --db $(RUN_DB) apply $$p || exit 1; done; \
 	fi
 	./cutoverd --db $(RUN_DB) --listen $(RUN_LISTEN)
 
