@@ -178,9 +178,11 @@ static bool apply_all(const ct_poolcmd_t *cmd, ct_txn_t *txn, const char *file, 
 	for (size_t i = 0; i < a->pf->count; i++) {
 		const ct_poolfile_pool_t *p = &a->pf->pools[i];
 		outcome_t *o = &a->out[a->nout++];
+		memset(o, 0, sizeof(*o));
 		memcpy(o->owner, p->owner, ct_dname_len(p->owner));
 		o->type = p->pool.type;
 		o->after = &p->pool;
+		err[0] = '\0';
 		int ret = ct_pool_key(txn, p->owner, p->pool.type, a->keys[i], &a->klen[i], err,
 		                      sizeof(err));
 		if (ret == CT_EOK) {
@@ -188,7 +190,6 @@ static bool apply_all(const ct_poolcmd_t *cmd, ct_txn_t *txn, const char *file, 
 			o->existed = ret == CT_EOK;
 			ret = ret == CT_ENOTFOUND ? CT_EOK : ret;
 		}
-		err[0] = '\0';
 		if (ret == CT_EOK) {
 			ret = ct_pool_put(txn, p->owner, &p->pool, cmd->actor, "apply", &o->changed,
 			                  err, sizeof(err));
