@@ -17,6 +17,9 @@
 #define MAX_OPTIONS 24
 
 static void vmessage(const ct_poolcmd_t *cmd, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
+static void vmessage(const ct_poolcmd_t *cmd, const char *fmt, va_list ap)
 {
 	char msg[2048];
 	vsnprintf(msg, sizeof(msg), fmt, ap);
