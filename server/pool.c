@@ -54,7 +54,69 @@ int ct_pool_view_parse(const void *data, size_t len, ct_pool_view_t *v)
 			return CT_EDBCORRUPT;
 		}
 	}
+	/* the check is decoded only by those who need it (not the query path) */
+	v->check = p < end ? p : NULL;
+	v->check_len = (size_t)(end - p);
+	return CT_EOK;
+}
+
+void ct_pool_check_defaults(ct_pool_check_t *c, uint8_t kind)
+{
+	memset(c, 0, sizeof(*c));
+	c->kind = kind;
+	if (kind == CT_CHECK_NONE) {
+		return;
+	}
+	c->interval_ms = CT_CHECK_DEFAULT_INTERVAL;
+	c->timeout_ms = CT_CHECK_DEFAULT_TIMEOUT;
+	c->rise = CT_CHECK_DEFAULT_RISE;
+	c->fall = CT_CHECK_DEFAULT_FALL;
+	c->status_min = 200;
+	c->status_max = 399;
+}
+
+/* A len(1)-prefixed text into out (CT_CHECK_TEXTLEN + 1 bytes). */
+static const uint8_t *get_text(const uint8_t *p, const uint8_t *end, char *out)
+{
+	if (p == NULL || p + 1 > end || p + 1 + p[0] > end) {
+		return NULL;
+	}
+	memcpy(out, p + 1, p[0]);
+	out[p[0]] = '\0';
+	return p + 1 + p[0];
+}
+
+int ct_pool_check_parse(const ct_pool_view_t *v, ct_pool_check_t *c)
+{
+	memset(c, 0, sizeof(*c));
+	if (v->check == NULL) {
+		return CT_EOK;
+	}
+	const uint8_t *p = v->check, *end = p + v->check_len;
+	if (v->check_len < 20 || p[0] == CT_CHECK_NONE || p[0] > CT_CHECK_HTTPS) {
+		return CT_EDBCORRUPT;
+	}
+	c->kind = p[0];
+	c->port = ct_get16(p + 1);
+	c->interval_ms = ct_get32(p + 3);
+	c->timeout_ms = ct_get32(p + 7);
+	c->rise = p[11];
+	c->fall = p[12];
+	c->status_min = ct_get16(p + 13);
+	c->status_max = ct_get16(p + 15);
+	c->insecure = (p[17] & 0x01) != 0;
+	p = get_text(p + 18, end, c->path);
+	p = get_text(p, end, c->host);
+	p = get_text(p, end, c->expect);
 	return p == end ? CT_EOK : CT_EDBCORRUPT;
+}
+
+static uint8_t *put_text(uint8_t *p, const char *text)
+{
+	size_t n = strnlen(text, CT_CHECK_TEXTLEN);
+	*p = (uint8_t)n;
+	memcpy(p + 1, text, n);
+	return p + 1 + n;
 }
 
 int ct_pool_decode(const void *data, size_t len, ct_pool_t *pool)
@@ -84,7 +146,7 @@ int ct_pool_decode(const void *data, size_t len, ct_pool_t *pool)
 			memcpy(gr->targets[t], v.groups[g].addrs + (size_t)t * v.addr_len, v.addr_len);
 		}
 	}
-	return CT_EOK;
+	return ct_pool_check_parse(&v, &pool->check);
 }
 
 size_t ct_pool_encode(const ct_pool_t *pool, uint8_t *buf)
@@ -115,6 +177,21 @@ size_t ct_pool_encode(const ct_pool_t *pool, uint8_t *buf)
 			memcpy(p, gr->targets[t], alen);
 			p += alen;
 		}
+	}
+	const ct_pool_check_t *c = &pool->check;
+	if (c->kind != CT_CHECK_NONE) {
+		p[0] = c->kind;
+		ct_put16(p + 1, c->port);
+		ct_put32(p + 3, c->interval_ms);
+		ct_put32(p + 7, c->timeout_ms);
+		p[11] = c->rise;
+		p[12] = c->fall;
+		ct_put16(p + 13, c->status_min);
+		ct_put16(p + 15, c->status_max);
+		p[17] = c->insecure ? 0x01 : 0;
+		p = put_text(p + 18, c->path);
+		p = put_text(p, c->host);
+		p = put_text(p, c->expect);
 	}
 	return (size_t)(p - buf);
 }
@@ -173,6 +250,49 @@ int ct_pool_check(const ct_pool_t *pool, char *err, size_t errlen)
 	if (pool->ngroups == 0 || pool->ngroups > CT_POOL_MAX_GROUPS) {
 		return fail(err, errlen, CT_EINVAL, "a pool needs 1 to %d groups",
 			    CT_POOL_MAX_GROUPS);
+	}
+	const ct_pool_check_t *c = &pool->check;
+	if (c->kind > CT_CHECK_HTTPS) {
+		return fail(err, errlen, CT_EINVAL, "check must be tcp, http or https");
+	}
+	if (c->kind != CT_CHECK_NONE) {
+		if (c->port == 0) {
+			return fail(err, errlen, CT_EINVAL, "check port must be 1 to 65535");
+		}
+		if (c->interval_ms < CT_CHECK_MIN_INTERVAL || c->interval_ms > 3600000) {
+			return fail(err, errlen, CT_EINVAL,
+				    "check interval %u ms: must be 100 ms to 1 hour", c->interval_ms);
+		}
+		if (c->timeout_ms < 10 || c->timeout_ms > c->interval_ms) {
+			return fail(err, errlen, CT_EINVAL,
+				    "check timeout %u ms: must be 10 ms up to the interval (%u ms)",
+				    c->timeout_ms, c->interval_ms);
+		}
+		if (c->rise < 1 || c->fall < 1 || c->rise > 100 || c->fall > 100) {
+			return fail(err, errlen, CT_EINVAL, "check rise and fall must be 1 to 100");
+		}
+		if (c->kind != CT_CHECK_TCP &&
+		    (c->status_min < 100 || c->status_max > 599 || c->status_min > c->status_max)) {
+			return fail(err, errlen, CT_EINVAL,
+				    "check status range %u-%u: must lie within 100-599",
+				    c->status_min, c->status_max);
+		}
+		if (c->kind != CT_CHECK_TCP && c->path[0] != '\0' && c->path[0] != '/') {
+			return fail(err, errlen, CT_EINVAL, "check path '%s' must start with '/'",
+				    c->path);
+		}
+		for (const char *t = c->path; *t; t++) {
+			if (*t <= ' ' || *t == 0x7f) {
+				return fail(err, errlen, CT_EINVAL,
+					    "check path must not hold spaces or control characters");
+			}
+		}
+		for (const char *t = c->host; *t; t++) {
+			if (*t <= ' ' || *t == 0x7f) {
+				return fail(err, errlen, CT_EINVAL,
+					    "check host must not hold spaces or control characters");
+			}
+		}
 	}
 	if (!ct_pool_label_ok(pool->preview_prefix, true)) {
 		return fail(err, errlen, CT_EINVAL,

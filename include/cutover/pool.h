@@ -14,7 +14,7 @@
 #define CT_POOL_NAMELEN     63  /* group names and preview prefixes are DNS label text */
 #define CT_POOL_DEFAULT_TTL 30
 #define CT_POOL_MAX_WEIGHT  1000000
-#define CT_POOL_VALUE_MAX   (32 + CT_POOL_NAMELEN + CT_POOL_MAX_GROUPS * (8 + CT_POOL_NAMELEN + 16 * CT_POOL_MAX_TARGETS))
+#define CT_POOL_VALUE_MAX   (32 + CT_POOL_NAMELEN + CT_POOL_MAX_GROUPS * (8 + CT_POOL_NAMELEN + 16 * CT_POOL_MAX_TARGETS) + 32 + 3 * (CT_CHECK_TEXTLEN + 1))
 
 /* First byte of an rrsets value that is not rdata but a reference to a pool (see below). */
 #define CT_VALUE_POOLREF 0x81
@@ -23,7 +23,33 @@
 enum { CT_POLICY_WEIGHTED = 0, CT_POLICY_STICKY = 1, CT_POLICY_FAILOVER = 2 };
 
 /* Pool flags. */
-#define CT_POOL_NO_PREVIEW 0x0001 /* no preview names for this pool */
+#define CT_POOL_NO_PREVIEW     0x0001 /* no preview names for this pool */
+#define CT_POOL_ALLDOWN_NODATA 0x0002 /* every target down: NODATA, not fail-open */
+
+/* Health checks run by cutoverd's prober for every target of the pool. */
+enum { CT_CHECK_NONE = 0, CT_CHECK_TCP = 1, CT_CHECK_HTTP = 2, CT_CHECK_HTTPS = 3 };
+#define CT_CHECK_TEXTLEN          255
+#define CT_CHECK_DEFAULT_INTERVAL 1000 /* ms */
+#define CT_CHECK_MIN_INTERVAL     100  /* ms */
+#define CT_CHECK_DEFAULT_TIMEOUT  1000 /* ms, never above the interval */
+#define CT_CHECK_DEFAULT_RISE     2
+#define CT_CHECK_DEFAULT_FALL     3
+
+typedef struct {
+	uint8_t kind;            /* CT_CHECK_* */
+	uint16_t port;
+	uint32_t interval_ms;
+	uint32_t timeout_ms;
+	uint8_t rise, fall;      /* successes to come back up, failures to go down */
+	uint16_t status_min, status_max; /* HTTP(S): accepted status (default 200-399) */
+	bool insecure;           /* HTTPS: no certificate verification */
+	char path[CT_CHECK_TEXTLEN + 1];   /* HTTP(S) path, "/" by default */
+	char host[CT_CHECK_TEXTLEN + 1];   /* Host header and TLS name; "" = the address */
+	char expect[CT_CHECK_TEXTLEN + 1]; /* body substring; "" = none */
+} ct_pool_check_t;
+
+/* Fill a check with the defaults of its kind (port and path left for the caller). */
+void ct_pool_check_defaults(ct_pool_check_t *check, uint8_t kind);
 
 typedef struct {
 	char name[CT_POOL_NAMELEN + 1];
@@ -42,6 +68,7 @@ typedef struct {
 	char preview_prefix[CT_POOL_NAMELEN + 1]; /* preview label = prefix + group name */
 	uint8_t ngroups;
 	ct_pool_group_t groups[CT_POOL_MAX_GROUPS];
+	ct_pool_check_t check;
 } ct_pool_t;
 
 /* A pool read in place from a value (the query path: no copy). Points into the value. */
@@ -64,14 +91,21 @@ typedef struct {
 	uint8_t preview_len;
 	uint8_t ngroups;
 	ct_pool_group_view_t groups[CT_POOL_MAX_GROUPS];
+	const uint8_t *check; /* the encoded check (see ct_pool_check_parse); NULL: none */
+	size_t check_len;
 } ct_pool_view_t;
 
 /*
  * pools value: version(1) type(2) policy(1) ttl(4) answers(2) flags(2) preview_len(1) preview
- * ngroups(1), then per group: name_len(1) name weight(4) ntargets(2) addresses; big-endian.
+ * ngroups(1), then per group: name_len(1) name weight(4) ntargets(2) addresses; then, when the
+ * pool has a health check: kind(1) port(2) interval(4) timeout(4) rise(1) fall(1)
+ * status_min(2) status_max(2) check_flags(1) and path, host, expect each as len(1) text.
+ * Big-endian.
  */
 int ct_pool_view_parse(const void *data, size_t len, ct_pool_view_t *view);
 int ct_pool_decode(const void *data, size_t len, ct_pool_t *pool);
+/* Decode a view's check into check (kind CT_CHECK_NONE when it has none). */
+int ct_pool_check_parse(const ct_pool_view_t *view, ct_pool_check_t *check);
 /* Encode into buf (CT_POOL_VALUE_MAX bytes suffice); returns the length. */
 size_t ct_pool_encode(const ct_pool_t *pool, uint8_t *buf);
 
