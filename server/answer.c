@@ -3,6 +3,7 @@
  * wildcards (RFC 4592), negative answers (RFC 2308), written straight into the response. */
 #include "cutover/answer.h"
 #include "cutover/errcode.h"
+#include "cutover/health.h"
 #include "cutover/log.h"
 #include "cutover/pool.h"
 #include "cutover/query.h"
@@ -287,30 +288,53 @@ static uint64_t client_hash(lookup_t *lk)
 }
 
 /*
- * A pool's answer (DESIGN "Answering"): one group chosen by policy, or the group of a preview
- * name, and that group's targets, rotated and capped, with the pool's TTL. marker is the
- * rrsets value that points at the pool. Returns false when nothing was written (NODATA).
+ * A pool's answer (DESIGN "Answering"): drop targets that are down or drained; one group
+ * chosen by policy among those with a live target (or the group of a preview name); that
+ * group's live targets, rotated and capped, with the pool's TTL. When every target is down
+ * the pool fails open (all count as up) unless it asks for NODATA. marker is the rrsets value
+ * that points at the pool. Returns false when nothing was written (NODATA).
  */
 static bool put_pool(lookup_t *lk, const uint8_t *owner, const MDB_val *marker)
 {
 	const uint8_t *m = marker->mv_data;
+	const uint8_t *pkey = m + 2;
+	size_t pklen = marker->mv_size - 2;
 	MDB_val v;
 	ct_pool_view_t pool;
-	if (marker->mv_size < 3 ||
-	    !ct_txn_get(lk->txn, lk->txn->store->pools, m + 2, marker->mv_size - 2, &v) ||
+	if (marker->mv_size < 3 || !ct_txn_get(lk->txn, lk->txn->store->pools, pkey, pklen, &v) ||
 	    ct_pool_view_parse(v.mv_data, v.mv_size, &pool) != CT_EOK) {
 		if (lk->txn->ret == CT_EOK) {
 			lk->txn->ret = CT_EDBCORRUPT; /* a marker without its pool */
 		}
 		return false;
 	}
+	bool serve[CT_POOL_MAX_GROUPS][CT_POOL_MAX_TARGETS];
 	bool live[CT_POOL_MAX_GROUPS];
+	int out = ct_health_pool_mask(lk->txn, pkey, pklen, &pool, serve);
+	bool any = false;
 	for (int g = 0; g < pool.ngroups; g++) {
-		live[g] = pool.groups[g].ntargets > 0;
+		live[g] = false;
+		for (int t = 0; t < pool.groups[g].ntargets; t++) {
+			live[g] |= serve[g][t];
+		}
+		any |= live[g];
+	}
+	if (!any && out > 0) {
+		if (pool.flags & CT_POOL_ALLDOWN_NODATA) {
+			return false;
+		}
+		lk->ctx->fail_open++; /* every target down: answer as if all were up */
+		for (int g = 0; g < pool.ngroups; g++) {
+			live[g] = pool.groups[g].ntargets > 0;
+			memset(serve[g], 1, sizeof(serve[g]));
+		}
 	}
 	int g;
 	if (m[1] != CT_POOLREF_ALL) {
 		g = m[1] < pool.ngroups ? m[1] : -1;
+		if (g >= 0 && !live[g]) {
+			memset(serve[g], 1, sizeof(serve[g])); /* a preview shows its group anyway */
+		}
 	} else {
 		uint64_t hash = pool.policy == CT_POLICY_STICKY ? client_hash(lk) : 0;
 		g = ct_select_group(&pool, live, ct_rng_next(&lk->ctx->rng), hash);
@@ -319,17 +343,23 @@ static bool put_pool(lookup_t *lk, const uint8_t *owner, const MDB_val *marker)
 		return false;
 	}
 	const ct_pool_group_view_t *gr = &pool.groups[g];
-	unsigned n = gr->ntargets;
+	const uint8_t *addrs[CT_POOL_MAX_TARGETS];
+	unsigned nlive = 0;
+	for (int t = 0; t < gr->ntargets; t++) {
+		if (serve[g][t]) {
+			addrs[nlive++] = gr->addrs + (size_t)t * pool.addr_len;
+		}
+	}
+	unsigned n = nlive;
 	if (pool.answers > 0 && pool.answers < n) {
 		n = pool.answers;
 	}
-	unsigned start = lk->ctx->rotate++ % gr->ntargets;
+	unsigned start = lk->ctx->rotate++ % nlive;
 	ct_wire_mark_t mark;
 	ct_wire_mark(lk->w, &mark);
 	for (unsigned i = 0; i < n; i++) {
-		const uint8_t *addr = gr->addrs + (size_t)((start + i) % gr->ntargets) * pool.addr_len;
-		if (ct_wire_put_rr(lk->w, CT_SEC_ANSWER, owner, pool.type, pool.ttl, addr,
-				   pool.addr_len) != CT_EOK) {
+		if (ct_wire_put_rr(lk->w, CT_SEC_ANSWER, owner, pool.type, pool.ttl,
+				   addrs[(start + i) % nlive], pool.addr_len) != CT_EOK) {
 			ct_wire_rollback(lk->w, &mark);
 			lk->tc = true;
 			return true;

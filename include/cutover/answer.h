@@ -20,6 +20,7 @@ typedef struct {
 	ct_rng_t rng;      /* weighted picks */
 	uint32_t rotate;   /* rotation of pool targets, per answer */
 	uint64_t queries, dropped, db_errors;
+	uint64_t fail_open; /* pool answers given with every target down */
 	long log_last; /* rate limit for per-packet error logs */
 } ct_answer_ctx_t;
 
