@@ -10,17 +10,17 @@ XCFLAGS =
 PREFIX  = /usr/local
 DESTDIR =
 
-PKGS     = libevent libevent_pthreads lmdb ldns jansson
+PKGS     = libevent libevent_pthreads libevent_openssl libssl libcrypto lmdb ldns jansson
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -levent -levent_pthreads -llmdb -lldns -ljansson)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -levent -levent_pthreads -llmdb -lldns -ljansson -levent_openssl -lssl -lcrypto)
 CFLAGS  = $(W) $(OPT) $(XCFLAGS) -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS) -MMD -MP
 LDLIBS  = $(PKG_LIBS) -lpthread -lm
 
 # Debian packages: to build, and what the tests drive (DNS clients, the reference server).
-DEB_BUILD = gcc make pkg-config libevent-dev liblmdb-dev libldns-dev libjansson-dev
+DEB_BUILD = gcc make pkg-config libevent-dev liblmdb-dev libldns-dev libjansson-dev libssl-dev
 DEB_TEST  = perl libnet-dns-perl bind9-dnsutils knot-dnsutils nsd
 
-DAEMON_SRC = $(wildcard server/cutoverd*.c) $(wildcard server/net_*.c)
+DAEMON_SRC = $(wildcard server/cutoverd*.c) $(wildcard server/net_*.c) $(wildcard server/prober*.c)
 CORE_SRC   = $(filter-out $(DAEMON_SRC),$(wildcard server/*.c))
 CTL_SRC    = $(wildcard tools/*.c)
 UNIT_SRC   = $(wildcard tests/unit/*.c)

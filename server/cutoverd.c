@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* cutoverd: the authoritative server. Options, start-up checks, workers, clean shutdown. */
 #include "net.h"
+#include "prober.h"
 #include "cutover/errcode.h"
 #include "cutover/log.h"
 #include "cutover/store.h"
@@ -178,6 +179,14 @@ int main(int argc, char **argv)
 		started++;
 	}
 
+	prober_t *prober = prober_new(&store, err, sizeof(err));
+	if (prober == NULL || prober_start(prober) != 0) {
+		log_err("start failed reason=\"%s\"", prober ? "cannot start the prober thread" : err);
+		prober_free(prober);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		status = 1;
+		goto out;
+	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	struct event_base *main_base = event_base_new();
 	struct event *sigterm = evsignal_new(main_base, SIGTERM, on_signal, main_base);
@@ -196,6 +205,8 @@ int main(int argc, char **argv)
 	event_free(sigterm);
 	event_free(sigint);
 	event_base_free(main_base);
+	prober_stop(prober);
+	prober_free(prober);
 out:
 	for (int i = 0; i < started; i++) {
 		net_worker_stop(&workers[i]);

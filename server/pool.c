@@ -636,6 +636,7 @@ int ct_pool_delete(ct_txn_t *txn, const uint8_t *owner, uint16_t type, const cha
 	}
 	markers(txn, owner, &view, pkey, pklen, true);
 	ct_txn_del(txn, txn->store->pools, pkey, pklen);
+	ct_txn_del_prefix(txn, txn->store->health, pkey, pklen); /* its targets' health goes too */
 	ct_history_append(txn, actor, pkey, pklen, action != NULL ? action : "pool delete", old,
 			  old_len, NULL, 0);
 	ct_zone_bump_serial(txn, pkey, key_apex_len(pkey, pklen));

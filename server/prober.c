@@ -1,0 +1,414 @@
+/* SPDX-License-Identifier: MIT */
+/* The prober thread: keeps one timer per pool target with a check, follows pool changes in
+ * LMDB, applies rise/fall to results and writes state changes and check results in batches. */
+#include "prober.h"
+#include "cutover/errcode.h"
+#include "cutover/health.h"
+#include "cutover/log.h"
+#include "cutover/pool.h"
+
+#include <arpa/inet.h>
+#include <event2/thread.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define SCAN_MS      100  /* how often to look for pool changes (one mdb_env_info) */
+#define FLUSH_MS     100  /* state changes reach the database within this */
+#define RESULTS_MS   2000 /* last-check results are written at most this often */
+
+typedef struct target {
+	struct prober *pr;
+	uint8_t key[CT_HEALTH_KEY_MAX]; /* pool key + address: the health key */
+	size_t klen, pklen;
+	uint8_t addr_len;
+	char name[CT_DNAME_STRLEN + 8]; /* "api.app.example./A" for logs */
+	char addr_text[INET6_ADDRSTRLEN];
+	struct sockaddr_storage sa;
+	socklen_t salen;
+	ct_pool_check_t check;
+	probe_spec_t spec;
+	struct event *timer;
+	bool in_flight;
+	bool seen;      /* still in the pools db at the last scan */
+	bool dirty;     /* has results not yet written */
+	bool changed;   /* state changed: write soon */
+	bool removed;   /* pool or target gone: free when its check returns */
+	ct_health_t h;
+	struct target *next;
+} target_t;
+
+struct prober {
+	ct_store_t *store;
+	struct event_base *base;
+	SSL_CTX *ssl;
+	pthread_t thread;
+	struct event *scan_ev, *flush_ev;
+	size_t last_txnid;
+	uint64_t last_results_ms;
+	target_t *targets;
+	bool running;
+};
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static const char *state_name(uint8_t state)
+{
+	return state == CT_HEALTH_UP ? "up" : state == CT_HEALTH_DOWN ? "down" : "unknown";
+}
+
+static target_t *find_target(prober_t *pr, const uint8_t *key, size_t klen)
+{
+	for (target_t *t = pr->targets; t != NULL; t = t->next) {
+		if (t->klen == klen && memcmp(t->key, key, klen) == 0) {
+			return t;
+		}
+	}
+	return NULL;
+}
+
+static void free_target(target_t *t)
+{
+	event_free(t->timer);
+	free(t);
+}
+
+static void check_done(void *arg, bool ok, const char *error, uint32_t latency_us)
+{
+	target_t *t = arg;
+	t->in_flight = false;
+	if (t->removed) {
+		free_target(t);
+		return;
+	}
+	ct_health_t *h = &t->h;
+	h->last_ms = now_ms();
+	h->last_ok = ok;
+	h->latency_us = latency_us;
+	snprintf(h->error, sizeof(h->error), "%s", ok ? "" : error);
+	t->dirty = true;
+	uint8_t old = h->state;
+	if (ok) {
+		h->fail_run = 0;
+		if (h->ok_run < UINT16_MAX) {
+			h->ok_run++;
+		}
+		if (h->state != CT_HEALTH_UP && h->ok_run >= t->check.rise) {
+			h->state = CT_HEALTH_UP;
+		}
+	} else {
+		h->ok_run = 0;
+		if (h->fail_run < UINT16_MAX) {
+			h->fail_run++;
+		}
+		if (h->state != CT_HEALTH_DOWN && h->fail_run >= t->check.fall) {
+			h->state = CT_HEALTH_DOWN;
+		}
+	}
+	if (h->state != old) {
+		h->since_ms = h->last_ms;
+		t->changed = true;
+		log_info("health pool=%s target=%s old=%s new=%s reason=\"%s\"", t->name,
+			 t->addr_text, state_name(old), state_name(h->state),
+			 ok ? "check passed" : error);
+	}
+}
+
+static void check_timer(evutil_socket_t fd, short what, void *arg)
+{
+	target_t *t = arg;
+	struct timeval iv = { t->check.interval_ms / 1000, (t->check.interval_ms % 1000) * 1000 };
+	evtimer_add(t->timer, &iv);
+	if (t->in_flight) {
+		return; /* the previous check has not come back: its timeout is due */
+	}
+	t->in_flight = true;
+	if (probe_start(t->pr->base, t->pr->ssl, (struct sockaddr *)&t->sa, t->salen, &t->spec,
+			check_done, t) != 0) {
+		check_done(t, false, "cannot start a check (out of memory)", 0);
+	}
+}
+
+/* Point the probe spec's strings at the target's own copy of the check. */
+static void set_spec(target_t *t)
+{
+	static const int kinds[] = { 0, PROBE_TCP, PROBE_HTTP, PROBE_HTTPS };
+	t->spec.kind = kinds[t->check.kind];
+	t->spec.timeout_ms = t->check.timeout_ms;
+	t->spec.path = t->check.path;
+	t->spec.host = t->check.host;
+	t->spec.status_min = t->check.status_min;
+	t->spec.status_max = t->check.status_max;
+	t->spec.expect_body = t->check.expect;
+	t->spec.insecure = t->check.insecure;
+}
+
+/* (Re)start the checks: the first within one interval, spread by the key so that targets
+ * are not all checked at once; check_timer then re-arms every interval. */
+static void arm(target_t *t)
+{
+	uint64_t h = 1469598103934665603ULL;
+	for (size_t i = 0; i < t->klen; i++) {
+		h = (h ^ t->key[i]) * 1099511628211ULL;
+	}
+	uint32_t ms = (uint32_t)(h % t->check.interval_ms);
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+	evtimer_del(t->timer);
+	evtimer_add(t->timer, &tv);
+}
+
+static void add_or_update(prober_t *pr, ct_txn_t *txn, const MDB_val *pkey,
+			  const ct_pool_view_t *view, const ct_pool_check_t *check, int g, int i)
+{
+	const uint8_t *addr = view->groups[g].addrs + (size_t)i * view->addr_len;
+	uint8_t key[CT_HEALTH_KEY_MAX];
+	size_t klen = ct_health_key(key, pkey->mv_data, pkey->mv_size, addr, view->addr_len);
+	target_t *t = find_target(pr, key, klen);
+	if (t != NULL) {
+		t->seen = true;
+		if (memcmp(&t->check, check, sizeof(*check)) != 0) {
+			t->check = *check;
+			set_spec(t);
+			arm(t);
+		}
+		return;
+	}
+	t = calloc(1, sizeof(*t));
+	if (t == NULL) {
+		log_err("prober out of memory");
+		return;
+	}
+	t->pr = pr;
+	memcpy(t->key, key, klen);
+	t->klen = klen;
+	t->pklen = pkey->mv_size;
+	t->addr_len = view->addr_len;
+	t->check = *check;
+	set_spec(t);
+	uint8_t owner[CT_DNAME_MAXLEN];
+	uint16_t type;
+	char text[CT_DNAME_STRLEN];
+	if (ct_pool_key_owner(pkey, owner, &type) == CT_EOK) {
+		snprintf(t->name, sizeof(t->name), "%s/%s", ct_dname_to_str(owner, text),
+			 type == 28 ? "AAAA" : "A");
+	}
+	if (view->addr_len == 4) {
+		struct sockaddr_in *in = (struct sockaddr_in *)&t->sa;
+		in->sin_family = AF_INET;
+		in->sin_port = htons(check->port);
+		memcpy(&in->sin_addr, addr, 4);
+		t->salen = sizeof(*in);
+		inet_ntop(AF_INET, addr, t->addr_text, sizeof(t->addr_text));
+	} else {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&t->sa;
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons(check->port);
+		memcpy(&in6->sin6_addr, addr, 16);
+		t->salen = sizeof(*in6);
+		inet_ntop(AF_INET6, addr, t->addr_text, sizeof(t->addr_text));
+	}
+	/* start from the persisted state (DESIGN: a restart keeps what was learnt) */
+	ct_health_get(txn, pkey->mv_data, pkey->mv_size, addr, view->addr_len, &t->h);
+	t->timer = evtimer_new(pr->base, check_timer, t);
+	t->seen = true;
+	t->next = pr->targets;
+	pr->targets = t;
+	arm(t);
+}
+
+/* Read every pool; start checks for new targets, stop those of deleted pools and targets. */
+static void scan(prober_t *pr)
+{
+	ct_txn_t txn;
+	ct_txn_begin(pr->store, &txn, false);
+	if (txn.ret != CT_EOK) {
+		log_err("prober cannot read the database reason=\"%s\"", ct_strerror(txn.ret));
+		return;
+	}
+	for (target_t *t = pr->targets; t != NULL; t = t->next) {
+		t->seen = false;
+	}
+	MDB_val k, v;
+	for (bool f = ct_txn_seek(&txn, pr->store->pools, NULL, 0, &k, &v); f;
+	     f = ct_txn_next(&txn, pr->store->pools, &k, &v)) {
+		ct_pool_view_t view;
+		ct_pool_check_t check;
+		if (ct_pool_view_parse(v.mv_data, v.mv_size, &view) != CT_EOK ||
+		    ct_pool_check_parse(&view, &check) != CT_EOK) {
+			continue;
+		}
+		if (check.kind == CT_CHECK_NONE) {
+			continue;
+		}
+		for (int g = 0; g < view.ngroups; g++) {
+			for (int i = 0; i < view.groups[g].ntargets; i++) {
+				add_or_update(pr, &txn, &k, &view, &check, g, i);
+			}
+		}
+	}
+	ct_txn_abort(&txn);
+	/* targets not seen any more: stop checking them at once */
+	for (target_t **tp = &pr->targets; *tp != NULL;) {
+		target_t *t = *tp;
+		if (t->seen) {
+			tp = &t->next;
+			continue;
+		}
+		*tp = t->next;
+		event_del(t->timer);
+		if (t->in_flight) {
+			t->removed = true; /* freed when its check returns */
+		} else {
+			free_target(t);
+		}
+	}
+}
+
+/* Write state changes now, and every target's results at most every RESULTS_MS. */
+static void flush(prober_t *pr, bool all)
+{
+	uint64_t now = now_ms();
+	bool results = all || now - pr->last_results_ms >= RESULTS_MS;
+	bool any = false;
+	for (target_t *t = pr->targets; t != NULL && !any; t = t->next) {
+		any = t->changed || (results && t->dirty);
+	}
+	if (!any) {
+		return;
+	}
+	ct_txn_t txn;
+	ct_txn_begin(pr->store, &txn, true);
+	for (target_t *t = pr->targets; t != NULL && txn.ret == CT_EOK; t = t->next) {
+		if (!t->changed && !(results && t->dirty)) {
+			continue;
+		}
+		/* keep what the operator set (drain) from the record as it is now */
+		ct_health_t cur;
+		const uint8_t *addr = t->key + t->pklen;
+		ct_health_get(&txn, t->key, t->pklen, addr, t->addr_len, &cur);
+		t->h.drained = cur.drained;
+		ct_health_put(&txn, t->key, t->pklen, addr, t->addr_len, &t->h);
+	}
+	int ret = ct_txn_commit(&txn);
+	if (ret != CT_EOK) {
+		log_err("prober cannot write health reason=\"%s\"", ct_strerror(ret));
+		return; /* kept in memory: tried again at the next flush */
+	}
+	for (target_t *t = pr->targets; t != NULL; t = t->next) {
+		if (t->changed || results) {
+			t->changed = false;
+			t->dirty = false;
+		}
+	}
+	if (results) {
+		pr->last_results_ms = now;
+	}
+	/* our own commit moved the txnid: do not rescan for it */
+	MDB_envinfo info;
+	mdb_env_info(pr->store->env, &info);
+	pr->last_txnid = info.me_last_txnid;
+}
+
+static void scan_cb(evutil_socket_t fd, short what, void *arg)
+{
+	prober_t *pr = arg;
+	MDB_envinfo info;
+	mdb_env_info(pr->store->env, &info);
+	if (info.me_last_txnid != pr->last_txnid) {
+		pr->last_txnid = info.me_last_txnid;
+		scan(pr);
+	}
+}
+
+static void flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+	flush(arg, false);
+}
+
+prober_t *prober_new(ct_store_t *store, char *err, size_t errlen)
+{
+	prober_t *pr = calloc(1, sizeof(*pr));
+	if (pr == NULL) {
+		snprintf(err, errlen, "prober: out of memory");
+		return NULL;
+	}
+	pr->store = store;
+	pr->base = event_base_new();
+	pr->ssl = probe_ssl_ctx_new();
+	if (pr->base == NULL || pr->ssl == NULL) {
+		snprintf(err, errlen, "prober: cannot create its event loop or TLS context");
+		prober_free(pr);
+		return NULL;
+	}
+	struct timeval scan_tv = { 0, SCAN_MS * 1000 }, flush_tv = { 0, FLUSH_MS * 1000 };
+	pr->scan_ev = event_new(pr->base, -1, EV_PERSIST, scan_cb, pr);
+	pr->flush_ev = event_new(pr->base, -1, EV_PERSIST, flush_cb, pr);
+	event_add(pr->scan_ev, &scan_tv);
+	event_add(pr->flush_ev, &flush_tv);
+	return pr;
+}
+
+static void *prober_main(void *arg)
+{
+	prober_t *pr = arg;
+	event_base_dispatch(pr->base);
+	return NULL;
+}
+
+int prober_start(prober_t *pr)
+{
+	MDB_envinfo info;
+	mdb_env_info(pr->store->env, &info);
+	pr->last_txnid = info.me_last_txnid;
+	pr->last_results_ms = now_ms();
+	scan(pr); /* every target's checks start now, not on the first query */
+	if (pthread_create(&pr->thread, NULL, prober_main, pr) != 0) {
+		return -1;
+	}
+	pr->running = true;
+	return 0;
+}
+
+void prober_stop(prober_t *pr)
+{
+	if (!pr->running) {
+		return;
+	}
+	event_base_loopbreak(pr->base);
+	pthread_join(pr->thread, NULL);
+	pr->running = false;
+	flush(pr, true);
+}
+
+void prober_free(prober_t *pr)
+{
+	if (pr == NULL) {
+		return;
+	}
+	while (pr->targets != NULL) {
+		target_t *t = pr->targets;
+		pr->targets = t->next;
+		free_target(t); /* in-flight checks die with the base below */
+	}
+	if (pr->scan_ev != NULL) {
+		event_free(pr->scan_ev);
+	}
+	if (pr->flush_ev != NULL) {
+		event_free(pr->flush_ev);
+	}
+	if (pr->base != NULL) {
+		event_base_free(pr->base);
+	}
+	if (pr->ssl != NULL) {
+		SSL_CTX_free(pr->ssl);
+	}
+	free(pr);
+}
