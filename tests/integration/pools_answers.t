@@ -17,7 +17,8 @@ use Socket qw(AF_INET AF_INET6 MSG_DONTWAIT inet_pton inet_ntop);
 use Time::HiRes ();
 use Test::More;
 
-use CutoverTest qw(zone_path read_zone rrsets_of reply_is tcp_exchange timeout_scale slurp);
+use CutoverTest qw(zone_path read_zone rrsets_of reply_is tcp_exchange timeout_scale slurp
+		   write_file);
 
 my $APEX = 'app.example';
 my $SETS = rrsets_of(read_zone(zone_path($APEX)));
@@ -342,6 +343,12 @@ sub tally
 	return \%c;
 }
 
+# At most the first 10 of a list, for diagnostics.
+sub first10
+{
+	return @_[ 0 .. ($#_ < 9 ? $#_ : 9) ];
+}
+
 sub tally_text
 {
 	my ($c) = @_;
@@ -421,7 +428,8 @@ subtest 'weighted 90/10: green\'s share of 10,000 queries' => sub {
 	is($answered, $n, "all $n queries answered with one group") or diag(tally_text(\%c));
 	is($c{mixed} // 0, 0, 'no answer mixes blue and green');
 	my $share = $answered ? 100 * ($c{green} // 0) / $answered : 0;
-	cmp_ok(abs($share - 10), '<=', 1.5, sprintf('green has %.2f%% of the answers (10 +- 1.5)', $share));
+	cmp_ok(abs($share - 10), '<=', 1.5,
+	       sprintf('green has %.2f%% of the answers (10 +- 1.5)', $share));
 	is($aa_bad // 0, 0, 'AA set in every answer');
 	is($ttl_bad // 0, 0, 'TTL 17 on every record');
 	is($bad{count} // 0, 0, 'every answer holds all 3 targets of its group (--answers 0)');
@@ -573,10 +581,11 @@ subtest 'sticky: 1,000 ECS subnets keep their group; raising green moves clients
 	my ($g3, $bad3) = sticky_round(fqdn('sticky'), \@odd);
 	my @bad = (@$bad1, @$bad2, @$bad3);
 	is(scalar(@bad), 0, '3,000 answers: one group each, AA, ECS echoed with scope 24')
-		or diag(join("\n", @bad[ 0 .. ($#bad < 9 ? $#bad : 9) ]));
+		or diag(join("\n", first10(@bad)));
 	my @moved = grep { $g1->{$_} ne $g2->{$_} || $g1->{$_} ne $g3->{$_} } @fwd;
 	is(scalar(@moved), 0, 'every subnet got the same group in all three rounds')
-		or diag(join("\n", map { "$SUBNETS[$_]/24: $g1->{$_} $g2->{$_} $g3->{$_}" } @moved[ 0 .. ($#moved < 9 ? $#moved : 9) ]));
+		or diag(join("\n", map { "$SUBNETS[$_]/24: $g1->{$_} $g2->{$_} $g3->{$_}" }
+			     first10(@moved)));
 	my $green = grep { $g1->{$_} eq 'green' } @fwd;
 	note("blue=90 green=10: $green of 1000 subnets on green");
 	ok($green >= 60 && $green <= 140, "about 10% of the subnets on green ($green of 1000)");
@@ -587,13 +596,14 @@ subtest 'sticky: 1,000 ECS subnets keep their group; raising green moves clients
 	my ($h2, $badh2) = sticky_round(fqdn('sticky'), \@rev);
 	@bad = (@$badh1, @$badh2);
 	is(scalar(@bad), 0, 'after the raise: 2,000 answers, one group each, ECS scope 24')
-		or diag(join("\n", @bad[ 0 .. ($#bad < 9 ? $#bad : 9) ]));
+		or diag(join("\n", first10(@bad)));
 	my @g2b = grep { $g1->{$_} eq 'green' && $h1->{$_} ne 'green' } @fwd;
 	my @b2g = grep { $g1->{$_} eq 'blue' && $h1->{$_} eq 'green' } @fwd;
 	my @unstable = grep { $h1->{$_} ne $h2->{$_} } @fwd;
-	note(sprintf('green 10->50: %d subnets moved blue->green, %d green->blue', scalar @b2g, scalar @g2b));
+	note(sprintf('green 10->50: %d subnets moved blue->green, %d green->blue', scalar @b2g,
+		     scalar @g2b));
 	is(scalar(@g2b), 0, 'raising green 10->50 moves no subnet from green to blue')
-		or diag(join(', ', map { "$SUBNETS[$_]/24" } @g2b[ 0 .. ($#g2b < 9 ? $#g2b : 9) ]));
+		or diag(join(', ', map { "$SUBNETS[$_]/24" } first10(@g2b)));
 	ok(@b2g > 0, 'and moves some from blue to green (' . scalar(@b2g) . ')');
 	is(scalar(@unstable), 0, 'the new groups are stable over two rounds');
 };
@@ -621,7 +631,8 @@ subtest 'sticky: the ECS scope in replies, and answers that depend on the scoped
 
 	my $p = ask($name, 'A', tcp => 1, ecs => [ 1, 24, '10.1.2.0' ]);
 	my $e = ecs_of($p);
-	ok($e && $e->{scope} == 24 && group_of($p) eq group_of(ask($name, 'A', ecs => [ 1, 24, '10.1.2.0' ])),
+	my $udp = ask($name, 'A', ecs => [ 1, 24, '10.1.2.0' ]);
+	ok($e && $e->{scope} == 24 && group_of($p) eq group_of($udp),
 	   'over TCP: the same group as over UDP, ECS scope 24') or diag(ecs_text($e));
 
 	# Scope 24 promises that the whole /24 gets this answer: /25 and /32 sources inside a /24
@@ -641,11 +652,11 @@ subtest 'sticky: the ECS scope in replies, and answers that depend on the scoped
 			unless $g[0] eq $g[1] && $g[0] eq $g[2] && $g[0] =~ /^(blue|green)$/;
 	}
 	is(scalar(@diff), 0, '200 subnets: /25 and /32 sources get the group of their /24')
-		or diag(join("\n", @diff[ 0 .. ($#diff < 9 ? $#diff : 9) ]));
+		or diag(join("\n", first10(@diff)));
 
 	# IPv6 subnets keep their group too (scope 56 for /56 sources).
-	@q = map { wire_query($name, 'A', ecs => [ 2, 56, sprintf('2001:db8:%x:%x00::', $_ >> 8, $_ & 255) ]) }
-		0 .. 299;
+	@q = map { wire_query($name, 'A', ecs => [ 2, 56, sprintf('2001:db8:%x:%x00::', $_ >> 8,
+									$_ & 255) ]) } 0 .. 299;
 	my ($r1, $r2) = (udp_burst(\@q), udp_burst([ reverse @q ]));
 	my ($moved, $scope_bad, %g6) = (0, 0);
 	for my $i (0 .. 299) {
@@ -689,7 +700,8 @@ sub can_bind
 subtest 'sticky without ECS: the source address /24 decides' => sub {
 	my $name = fqdn('sticky');
 	my $c = tally($name, 20);
-	is(scalar(keys %$c), 1, '20 queries from 127.0.0.1: one group every time (' . tally_text($c) . ')');
+	is(scalar(keys %$c), 1,
+	   '20 queries from 127.0.0.1: one group every time (' . tally_text($c) . ')');
 	my $tcp = tally($name, 5, tcp => 1);
 	is(tally_text($tcp), tally_text({ (keys %$c)[0] => 5 }), 'and the same group over TCP');
 	my $p = ask($name, 'A');
@@ -712,7 +724,7 @@ subtest 'sticky without ECS: the source address /24 decides' => sub {
 		}
 		is(scalar(@bad), 0, '64 source /24s (127.0.x.1 and .200, twice each): one group per '
 		   . '/24, the same as ECS with that /24 (' . tally_text(\%g) . ')')
-			or diag(join("\n", @bad[ 0 .. ($#bad < 9 ? $#bad : 9) ]));
+			or diag(join("\n", first10(@bad)));
 		ok(keys(%g) == 2, 'both groups occur among the 64 source subnets');
 	}
 };
@@ -831,7 +843,8 @@ subtest 'weight flips under a steady query load: never a mixed answer, no failed
 		waitpid($pid, 0);
 	}
 	delete $KIDS{$pid};
-	is($ctl_fail, 0, "$flips weight flips, every cutoverctl run succeeded") or diag(join("\n", @errs));
+	is($ctl_fail, 0, "$flips weight flips, every cutoverctl run succeeded")
+		or diag(join("\n", @errs));
 	my ($counts, @fail) = split /\n/, slurp($file);
 	ok(defined $counts && length $counts, 'the load generator reported') or return;
 	my %n = map { split /=/ } split ' ', $counts;
@@ -853,7 +866,8 @@ subtest 'preview names' => sub {
 	ctl_ok('cutover svc green', 'cutover', fqdn('svc'), 'green') or return;
 	answers_list(ask(fqdn('blue.svc'), 'A'), 'blue', 17, 'blue.svc at green=100: still blue');
 	is(tally_text(tally(fqdn('green.svc'), 10)), 'green: 10', 'green.svc: green, 10 of 10');
-	answers_list(ask('GREEN.Svc.app.EXAMPLE', 'A'), 'green', 17, 'GREEN.Svc.app.EXAMPLE: green (case-insensitive)');
+	answers_list(ask('GREEN.Svc.app.EXAMPLE', 'A'), 'green', 17,
+		     'GREEN.Svc.app.EXAMPLE: green (case-insensitive)');
 	nxdomain_ok(ask(fqdn('red.svc'), 'A'), 'red.svc (no such group): NXDOMAIN');
 	nodata_ok(ask(fqdn('green.svc'), 'AAAA'), 'green.svc AAAA (an A pool): NODATA');
 	nxdomain_ok(ask(fqdn('x.green.svc'), 'A'), 'below a preview name: NXDOMAIN');
@@ -911,7 +925,8 @@ subtest 'a pool beside a static TXT at one name' => sub {
 	ctl_ok('pool set status (beside its static TXT)', qw(pool set), fqdn('status'),
 	       groups('green', 'blue'), '--no-preview') or return;
 	answers_list(ask(fqdn('status'), 'A'), 'green', 30, 'status A: the pool');
-	reply_is(ask(fqdn('status'), 'TXT'), { rcode => 'NOERROR', aa => 1, answer => $txt, authority => [] },
+	reply_is(ask(fqdn('status'), 'TXT'),
+		 { rcode => 'NOERROR', aa => 1, answer => $txt, authority => [] },
 		 'status TXT: the static record');
 	nodata_ok(ask(fqdn('status'), 'AAAA'), 'status AAAA: NODATA');
 	ctl_ok('pool delete status', qw(pool delete), fqdn('status')) or return;
@@ -942,7 +957,8 @@ subtest 'a pool answer too big for UDP: TC, and the whole answer over TCP or EDN
 	       '--group', 'blue=' . join(',', @addrs)) or return;
 	my $p = ask(fqdn('big'), 'AAAA');
 	ok($p && $p->header->tc && !$p->answer,
-	   'UDP without EDNS (512 bytes): TC set and no partial RRset') or diag($p ? $p->string : 'no reply');
+	   'UDP without EDNS (512 bytes): TC set and no partial RRset')
+		or diag($p ? $p->string : 'no reply');
 	answers_list(ask(fqdn('big'), 'AAAA', tcp => 1), 'big', 30, 'TCP: all 40 addresses', 'AAAA');
 	$p = ask(fqdn('big'), 'AAAA', edns => 1);
 	ok($p && !$p->header->tc, 'EDNS 1232: no TC');
@@ -960,11 +976,13 @@ subtest 'a zone re-import keeps the pools; CNAMEs in the zone lead into them' =>
 	my @cname = $p ? grep { $_->type eq 'CNAME' } $p->answer : ();
 	ok(@cname == 1 && lc($cname[0]->cname) eq fqdn('svc') && group_of($p) =~ /^(blue|green)$/
 	   && !grep({ $_->type eq 'A' && $_->ttl != 17 } $p->answer),
-	   'alias A: the CNAME, then svc\'s pool answer (one group, TTL 17)') or diag($p ? $p->string : 'no reply');
+	   'alias A: the CNAME, then svc\'s pool answer (one group, TTL 17)')
+		or diag($p ? $p->string : 'no reply');
 	$p = ask(fqdn('alias'), 'AAAA');
 	ok($p && $p->header->rcode eq 'NOERROR' && (grep { $_->type eq 'CNAME' } $p->answer)
 	   && !grep({ $_->type eq 'AAAA' } $p->answer) && grep({ $_->type eq 'SOA' } $p->authority),
-	   'alias AAAA: the CNAME, then NODATA at the A-only pool') or diag($p ? $p->string : 'no reply');
+	   'alias AAAA: the CNAME, then NODATA at the A-only pool')
+		or diag($p ? $p->string : 'no reply');
 	my (@diff, $scope_bad);
 	for my $i (0 .. 49) {
 		my $ecs = [ 1, 24, sprintf('10.200.%d.0', $i) ];
@@ -976,7 +994,7 @@ subtest 'a zone re-import keeps the pools; CNAMEs in the zone lead into them' =>
 		$scope_bad++ unless $e && $e->{scope} == 24;
 	}
 	is(scalar(@diff), 0, '50 ECS subnets: a CNAME to the sticky pool answers each one\'s group')
-		or diag(join("\n", @diff[ 0 .. ($#diff < 9 ? $#diff : 9) ]));
+		or diag(join("\n", first10(@diff)));
 	is($scope_bad // 0, 0, 'and the reply\'s ECS scope is 24');
 	ctl_ok('import the original zone back', qw(zone import), zone_path($APEX)) or return;
 	nxdomain_ok(ask(fqdn('alias'), 'A'), 'alias is gone: NXDOMAIN');
@@ -984,15 +1002,6 @@ subtest 'a zone re-import keeps the pools; CNAMEs in the zone lead into them' =>
 };
 
 # ---------------------------------------------------------------------------------------------
-sub write_file
-{
-	my ($path, $text) = @_;
-	open(my $fh, '>', $path) or die "$path: $!";
-	print $fh $text;
-	close $fh or die "$path: $!";
-	return $path;
-}
-
 # A pool file (README "The pool file") with an A pool and its AAAA twin.
 sub pool_file
 {

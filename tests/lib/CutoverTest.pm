@@ -23,7 +23,7 @@ our @EXPORT_OK = qw(
 	repo_root zone_path free_port spawn reap stop_pid run_cmd
 	make_query query_at send_udp udp_socket recv_udp tcp_exchange
 	rr_key rr_keys section_diff rcode_of slurp timeout_scale read_zone rrsets_of
-	reply_is rrs no_serial
+	reply_is rrs no_serial write_file
 );
 
 # Repository root: this file is tests/lib/CutoverTest.pm.
@@ -55,6 +55,16 @@ sub slurp
 	my $s = <$fh>;
 	close $fh;
 	return defined $s ? $s : '';
+}
+
+# Write $text to $path (dies on error); returns $path.
+sub write_file
+{
+	my ($path, $text) = @_;
+	open(my $fh, '>', $path) or die "$path: $!";
+	print $fh $text;
+	close $fh or die "$path: $!";
+	return $path;
 }
 
 # ---------------------------------------------------------------------------------------------
