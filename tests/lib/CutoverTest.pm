@@ -619,8 +619,11 @@ sub no_serial
 	return map {
 		my $rr = $_;
 		if ($rr->type eq 'SOA') {
-			$rr = Net::DNS::RR->new($rr->string);
-			$rr->serial(0);
+			# rebuild with serial 0: Net::DNS's serial() only moves a serial forward
+			$rr = Net::DNS::RR->new(owner => $rr->owner, ttl => $rr->ttl, type => 'SOA',
+						mname => $rr->mname, rname => $rr->rname, serial => 0,
+						refresh => $rr->refresh, retry => $rr->retry,
+						expire => $rr->expire, minimum => $rr->minimum);
 		}
 		$rr;
 	} @_;
