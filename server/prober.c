@@ -6,6 +6,7 @@
 #include "cutover/health.h"
 #include "cutover/log.h"
 #include "cutover/pool.h"
+#include "cutover/shift.h"
 
 #include <arpa/inet.h>
 #include <event2/thread.h>
@@ -19,6 +20,7 @@
 #define SCAN_MS      100  /* how often to look for pool changes (one mdb_env_info) */
 #define FLUSH_MS     100  /* state changes reach the database within this */
 #define RESULTS_MS   2000 /* last-check results are written at most this often */
+#define SCHED_MS     100  /* shifts: steps and health gates are looked at this often */
 
 typedef struct target {
 	struct prober *pr;
@@ -46,7 +48,7 @@ struct prober {
 	struct event_base *base;
 	SSL_CTX *ssl;
 	pthread_t thread;
-	struct event *scan_ev, *flush_ev;
+	struct event *scan_ev, *flush_ev, *sched_ev;
 	size_t last_txnid;
 	uint64_t last_results_ms;
 	target_t *targets;
@@ -333,6 +335,75 @@ static void flush_cb(evutil_socket_t fd, short what, void *arg)
 	flush(arg, false);
 }
 
+/* Does this running shift need a write: a step due, or its gate failing? (read only) */
+static bool shift_needs_tick(ct_txn_t *txn, const MDB_val *k, const MDB_val *v, uint64_t now,
+			     ct_shift_t *s, ct_pool_t *pool)
+{
+	if (ct_shift_parse(v, s) != CT_EOK || s->state != CT_SHIFT_RUNNING) {
+		return false;
+	}
+	if (now >= s->next_ms) {
+		return true;
+	}
+	MDB_val pv;
+	if (!ct_txn_get(txn, txn->store->pools, k->mv_data, k->mv_size, &pv) ||
+	    ct_pool_decode(pv.mv_data, pv.mv_size, pool) != CT_EOK) {
+		return true; /* the pool is gone: the tick ends the shift */
+	}
+	int g = ct_pool_group_find(pool, s->group);
+	return g < 0 || ct_shift_healthy(txn, k->mv_data, k->mv_size, pool, g, NULL, 0) <
+				s->min_healthy;
+}
+
+/* Run the shifts: each step or rollback is one write transaction (ct_shift_tick). */
+static void sched_cb(evutil_socket_t fd, short what, void *arg)
+{
+	prober_t *pr = arg;
+	uint64_t now = now_ms();
+	uint8_t keys[16][CT_RR_KEY_MAXLEN];
+	size_t lens[16];
+	int n = 0;
+	ct_shift_t *s = malloc(sizeof(*s));
+	ct_pool_t *pool = malloc(sizeof(*pool));
+	if (s == NULL || pool == NULL) {
+		goto out;
+	}
+	ct_txn_t txn;
+	ct_txn_begin(pr->store, &txn, false);
+	MDB_val k, v;
+	for (bool f = ct_txn_seek(&txn, pr->store->schedules, NULL, 0, &k, &v); f && n < 16;
+	     f = ct_txn_next(&txn, pr->store->schedules, &k, &v)) {
+		if (k.mv_size <= CT_RR_KEY_MAXLEN && shift_needs_tick(&txn, &k, &v, now, s, pool)) {
+			memcpy(keys[n], k.mv_data, k.mv_size);
+			lens[n++] = k.mv_size;
+		}
+	}
+	ct_txn_abort(&txn);
+	for (int i = 0; i < n; i++) {
+		char log[300];
+		ct_txn_begin(pr->store, &txn, true);
+		bool wrote = ct_shift_tick(&txn, keys[i], lens[i], now, log, sizeof(log));
+		int ret = wrote ? ct_txn_commit(&txn) : (ct_txn_abort(&txn), CT_EOK);
+		uint8_t owner[CT_DNAME_MAXLEN];
+		uint16_t type = 0;
+		char name[CT_DNAME_STRLEN] = "?";
+		MDB_val key = { lens[i], keys[i] };
+		if (ct_pool_key_owner(&key, owner, &type) == CT_EOK) {
+			ct_dname_to_str(owner, name);
+		}
+		if (ret != CT_EOK) {
+			log_err("shift pool=%s/%s failed reason=\"%s\"", name, type == 28 ? "AAAA" : "A",
+				ct_strerror(ret));
+		} else if (log[0] != '\0') {
+			log_info("shift pool=%s/%s event=\"%s\"", name, type == 28 ? "AAAA" : "A",
+				 log);
+		}
+	}
+out:
+	free(s);
+	free(pool);
+}
+
 prober_t *prober_new(ct_store_t *store, char *err, size_t errlen)
 {
 	prober_t *pr = calloc(1, sizeof(*pr));
@@ -351,8 +422,11 @@ prober_t *prober_new(ct_store_t *store, char *err, size_t errlen)
 	struct timeval scan_tv = { 0, SCAN_MS * 1000 }, flush_tv = { 0, FLUSH_MS * 1000 };
 	pr->scan_ev = event_new(pr->base, -1, EV_PERSIST, scan_cb, pr);
 	pr->flush_ev = event_new(pr->base, -1, EV_PERSIST, flush_cb, pr);
+	struct timeval sched_tv = { 0, SCHED_MS * 1000 };
+	pr->sched_ev = event_new(pr->base, -1, EV_PERSIST, sched_cb, pr);
 	event_add(pr->scan_ev, &scan_tv);
 	event_add(pr->flush_ev, &flush_tv);
+	event_add(pr->sched_ev, &sched_tv);
 	return pr;
 }
 
@@ -403,6 +477,9 @@ void prober_free(prober_t *pr)
 	}
 	if (pr->flush_ev != NULL) {
 		event_free(pr->flush_ev);
+	}
+	if (pr->sched_ev != NULL) {
+		event_free(pr->sched_ev);
 	}
 	if (pr->base != NULL) {
 		event_base_free(pr->base);
