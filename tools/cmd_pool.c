@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* cutoverctl pool: create or replace (set), show, list and delete pools. */
 #include "ctl.h"
+#include "checktext.h"
 #include "poolcmd.h"
 #include "poolfile.h"
 #include "pooljson.h"
@@ -38,7 +39,9 @@ static const char set_usage[] =
 	"Usage: cutoverctl [--db DIR] pool set NAME --group GROUP=ADDR[,ADDR...] [--group ...]\n"
 	"         [--type A|AAAA] [--ttl SECONDS] [--policy weighted|sticky|failover]\n"
 	"         [--answers N] [--preview-prefix P | --no-preview] [--weight GROUP=W ...]\n"
-	"         [--actor NAME]\n"
+	"         [--check SPEC [--check-host NAME] [--expect-status N[-M]] [--expect-body TEXT]\n"
+	"          [--insecure] [--interval DUR] [--timeout DUR] [--rise N] [--fall N] | --no-check]\n"
+	"         [--all-down serve-all|nodata] [--actor NAME]\n"
 	"\n"
 	"Create the pool NAME (type A unless --type says AAAA), or replace it: its groups become\n"
 	"the --group options, in their order. NAME must lie inside a zone of the database, not\n"
@@ -48,7 +51,8 @@ static const char set_usage[] =
 	"\n"
 	"The options describe the whole pool, but for its weights: settings left out take their\n"
 	"defaults (TTL 30, policy weighted, all addresses in each answer, preview names on\n"
-	"with no prefix), also when the pool is replaced. Weights: a new pool gives its first\n"
+	"with no prefix, no health check, all-down serve-all), also when the pool is replaced:\n"
+	"replacing a pool without --check removes its check. Weights: a new pool gives its first\n"
 	"group 100 and the others 0; a replaced pool keeps the weight of every group that\n"
 	"keeps its name (new groups get 0), so that redefining a pool does not move traffic.\n"
 	"--weight overrides both.\n"
@@ -73,11 +77,34 @@ static const char set_usage[] =
 	"  --actor NAME          who is recorded in history (default: the login user)\n"
 	"  -h, --help            show this help\n"
 	"\n"
+	"Health checks: cutoverd checks every target of the pool; a target that fails --fall\n"
+	"checks in a row leaves the answers, one that passes --rise checks in a row comes back.\n"
+	"A target never checked counts as up. DUR is a number with ms, s or m (200ms, 1.5s, 2m).\n"
+	"  --check SPEC          tcp:PORT (connect), http:PORT[/PATH] or https:PORT[/PATH] (GET;\n"
+	"                        PATH defaults to /), on each target's address\n"
+	"  --check-host NAME     http(s): the Host header, and the name the TLS certificate is\n"
+	"                        verified against (default: the target's address)\n"
+	"  --expect-status N[-M] http(s): the status, or range, that passes (default 200-399)\n"
+	"  --expect-body TEXT    http(s): text the response body must contain (default: none)\n"
+	"  --insecure            https: do not verify the certificate\n"
+	"  --interval DUR        time between two checks of a target, 100ms to 60m (default 1s)\n"
+	"  --timeout DUR         how long a check may take, at most the interval (default 1s, or\n"
+	"                        the interval when that is shorter)\n"
+	"  --rise N              passes in a row to come back, 1 to 100 (default 2)\n"
+	"  --fall N              failures in a row to leave the answers, 1 to 100 (default 3)\n"
+	"  --no-check            no health check (as leaving --check out; says so explicitly)\n"
+	"  --all-down MODE       when every target is down or drained: serve-all answers with all\n"
+	"                        of them, as if all were up (fail open, the default); nodata\n"
+	"                        answers NODATA\n"
+	"\n"
 	"Examples:\n"
 	"  cutoverctl pool set api.app.example --group blue=192.0.2.10,192.0.2.11 \\\n"
 	"      --group green=198.51.100.10,198.51.100.11\n"
 	"  cutoverctl pool set api.app.example --type AAAA --ttl 60 \\\n"
-	"      --group blue=2001:db8:b1::10 --group green=2001:db8:9e::10 --weight green=0\n";
+	"      --group blue=2001:db8:b1::10 --group green=2001:db8:9e::10 --weight green=0\n"
+	"  cutoverctl pool set api.app.example --group blue=192.0.2.10 \\\n"
+	"      --group green=198.51.100.10 --check https:8443/healthz \\\n"
+	"      --check-host api.app.example --interval 500ms --fall 2\n";
 
 static const char show_usage[] =
 	"Usage: cutoverctl [--db DIR] pool show NAME [--type A|AAAA] [--json]\n"
@@ -128,7 +155,17 @@ static const char delete_usage[] =
 /* ------------------------------------------------------------------------------------------
  * pool set */
 
-enum { OPT_GROUP = 256, OPT_WEIGHT, OPT_TTL, OPT_POLICY, OPT_ANSWERS, OPT_PREFIX, OPT_NO_PREVIEW };
+enum {
+	OPT_GROUP = 256,
+	OPT_WEIGHT,
+	OPT_TTL,
+	OPT_POLICY,
+	OPT_ANSWERS,
+	OPT_PREFIX,
+	OPT_NO_PREVIEW,
+	OPT_NO_CHECK
+};
+#define OPT_CHECK 300 /* + CT_CHECKKEY_*: --check, --check-host, ... --all-down */
 
 typedef struct {
 	const char *groups[CT_POOL_MAX_GROUPS]; /* --group values, parsed once the type is known */
@@ -139,11 +176,35 @@ typedef struct {
 	uint32_t ttl, answers;
 	int policy;
 	const char *prefix;
+	ct_checkargs_t check; /* --check and its settings, --all-down */
+	bool no_check;
 	ct_pool_t spec;                      /* the groups and targets given */
 	uint32_t weight[CT_POOL_MAX_GROUPS]; /* by spec group */
 	bool weight_given[CT_POOL_MAX_GROUPS];
 	ct_pool_t old, pool;
 } set_args_t;
+
+/* --no-check with a setting of the check it removes: which one was meant? */
+static int no_check_conflict(ct_poolcmd_t *cmd, const set_args_t *a)
+{
+	for (int k = CT_CHECKKEY_CHECK; a->no_check && k < CT_CHECKKEY_ALLDOWN; k++) {
+		if (a->check.given & (1u << k)) {
+			return ct_poolcmd_bad(cmd, "--no-check and --%s exclude each other",
+			                      ct_checktext_key_name(k));
+		}
+	}
+	return -1;
+}
+
+/* One of the health check options (--check ... --all-down). */
+static int check_option(ct_poolcmd_t *cmd, set_args_t *a, int key, const char *arg)
+{
+	char err[512];
+	if (!ct_checkargs_set(&a->check, key, arg, err, sizeof(err))) {
+		return ct_poolcmd_bad(cmd, "--%s %s", ct_checktext_key_name(key), err);
+	}
+	return no_check_conflict(cmd, a);
+}
 
 static int set_option(ct_poolcmd_t *cmd, int c, const char *arg)
 {
@@ -197,11 +258,16 @@ static int set_option(ct_poolcmd_t *cmd, int c, const char *arg)
 	case OPT_NO_PREVIEW:
 		a->no_preview = true;
 		break;
+	case OPT_NO_CHECK:
+		a->no_check = true;
+		break;
+	default:
+		return check_option(cmd, a, c - OPT_CHECK, arg);
 	}
 	if (a->have_prefix && a->no_preview) {
 		return ct_poolcmd_bad(cmd, "--preview-prefix and --no-preview exclude each other");
 	}
-	return -1;
+	return no_check_conflict(cmd, a);
 }
 
 /* One --group GROUP=ADDR[,ADDR...] into the next group of a->spec. */
@@ -293,8 +359,9 @@ static int parse_weight(ct_poolcmd_t *cmd, set_args_t *a, const char *arg)
 	return -1;
 }
 
-/* The pool to write: as given, with the defaults for what is not, and the weights of old. */
-static void build_pool(set_args_t *a, bool exists)
+/* The pool to write: as given, with the defaults for what is not, and the weights of old.
+ * Returns -1, or the health check setting at fault with a message in err. */
+static int build_pool(set_args_t *a, bool exists, char *err, size_t errlen)
 {
 	ct_pool_t *p = &a->pool;
 	memset(p, 0, sizeof(*p));
@@ -315,6 +382,7 @@ static void build_pool(set_args_t *a, bool exists)
 		                      : !exists && g == 0 ? 100
 		                                          : 0;
 	}
+	return ct_checkargs_apply(&a->check, "--", p, err, errlen);
 }
 
 static int pool_set(const ct_ctl_t *ctl, int argc, char **argv)
@@ -327,6 +395,17 @@ static int pool_set(const ct_ctl_t *ctl, int argc, char **argv)
 		{ "answers", required_argument, NULL, OPT_ANSWERS },
 		{ "preview-prefix", required_argument, NULL, OPT_PREFIX },
 		{ "no-preview", no_argument, NULL, OPT_NO_PREVIEW },
+		{ "check", required_argument, NULL, OPT_CHECK + CT_CHECKKEY_CHECK },
+		{ "check-host", required_argument, NULL, OPT_CHECK + CT_CHECKKEY_HOST },
+		{ "expect-status", required_argument, NULL, OPT_CHECK + CT_CHECKKEY_STATUS },
+		{ "expect-body", required_argument, NULL, OPT_CHECK + CT_CHECKKEY_BODY },
+		{ "insecure", no_argument, NULL, OPT_CHECK + CT_CHECKKEY_INSECURE },
+		{ "interval", required_argument, NULL, OPT_CHECK + CT_CHECKKEY_INTERVAL },
+		{ "timeout", required_argument, NULL, OPT_CHECK + CT_CHECKKEY_TIMEOUT },
+		{ "rise", required_argument, NULL, OPT_CHECK + CT_CHECKKEY_RISE },
+		{ "fall", required_argument, NULL, OPT_CHECK + CT_CHECKKEY_FALL },
+		{ "all-down", required_argument, NULL, OPT_CHECK + CT_CHECKKEY_ALLDOWN },
+		{ "no-check", no_argument, NULL, OPT_NO_CHECK },
 		{ NULL, 0, NULL, 0 },
 	};
 	set_args_t *a = calloc(1, sizeof(*a));
@@ -359,12 +438,10 @@ static int pool_set(const ct_ctl_t *ctl, int argc, char **argv)
 	for (int i = 0; status < 0 && i < a->nweights; i++) {
 		status = parse_weight(&cmd, a, a->weights[i]);
 	}
-	if (status < 0) {
-		build_pool(a, false);
-		char err[512];
-		if (ct_pool_check(&a->pool, err, sizeof(err)) != CT_EOK) {
-			status = ct_poolcmd_bad(&cmd, "%s", err);
-		}
+	char err[512];
+	if (status < 0 && (build_pool(a, false, err, sizeof(err)) >= 0 ||
+	                   ct_pool_check(&a->pool, err, sizeof(err)) != CT_EOK)) {
+		status = ct_poolcmd_bad(&cmd, "%s", err);
 	}
 	if (status < 0) {
 		status = ct_poolcmd_open(&cmd, owner, &st, &txn, true);
@@ -375,7 +452,7 @@ static int pool_set(const ct_ctl_t *ctl, int argc, char **argv)
 	}
 	int ret = ct_pool_get(&txn, owner, a->spec.type, &a->old);
 	exists = ret == CT_EOK;
-	build_pool(a, exists);
+	build_pool(a, exists, err, sizeof(err)); /* as above: it passed */
 	/* CT_ENOZONE: ct_pool_put explains it */
 	bool ok = (ret == CT_EOK || ret == CT_ENOTFOUND || ret == CT_ENOZONE) &&
 	          ct_poolcmd_put(&cmd, &txn, owner, &a->pool, "pool set", &changed) == CT_EOK;

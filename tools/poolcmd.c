@@ -14,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define MAX_OPTIONS 24
+#define MAX_OPTIONS 32
 
 static void vmessage(const ct_poolcmd_t *cmd, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));

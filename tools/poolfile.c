@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* cutoverctl: reading and writing the pool file (format in poolfile.h and README.md). */
 #include "poolfile.h"
+#include "checktext.h"
 #include "pooltext.h"
 #include "cutover/errcode.h"
 #include "cutover/wire.h"
@@ -13,8 +14,10 @@
 
 #define MAX_WORDS (8 + CT_POOL_MAX_TARGETS) /* "group NAME weight W" and its targets */
 
-/* Settings a pool may give once: bits of reader_t.seen. */
+/* Settings a pool may give once: bits of reader_t.seen; the health check's settings follow
+ * (bit 1 << (SEEN_CHECK + CT_CHECKKEY_*)). */
 enum { SEEN_POLICY = 1, SEEN_TTL = 2, SEEN_ANSWERS = 4, SEEN_PREFIX = 8, SEEN_PREVIEW = 16 };
+#define SEEN_CHECK 5 /* index of the first check setting in seen_line */
 
 typedef struct {
 	ct_poolfile_t *pf;
@@ -23,7 +26,9 @@ typedef struct {
 	ct_poolfile_pool_t *cur; /* the pool being read; NULL before the first or after a bad one */
 	bool skipping;           /* the last 'pool' line was bad: skip its settings quietly */
 	unsigned seen;
-	int seen_line[5];
+	int seen_line[SEEN_CHECK + CT_CHECKKEY_COUNT];
+	ct_checkargs_t check; /* the current pool's health check settings */
+	bool check_failed;    /* one of them was bad (said): do not complain about the rest */
 } reader_t;
 
 static void tell(reader_t *r, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -124,7 +129,11 @@ static void finish_pool(reader_t *r)
 	}
 	r->cur = NULL;
 	ct_pooltext_label(cur->owner, cur->pool.type, label);
-	if (cur->pool.ngroups == 0) {
+	int key =
+	    r->check_failed ? -1 : ct_checkargs_apply(&r->check, "", &cur->pool, err, sizeof(err));
+	if (key >= 0) {
+		tell(r, r->seen_line[SEEN_CHECK + key], "%s", err);
+	} else if (cur->pool.ngroups == 0) {
 		tell(r, cur->line, "pool %s has no groups; add 'group NAME weight W ADDRESS...'",
 		     label);
 	} else if (ct_pool_check(&cur->pool, err, sizeof(err)) != CT_EOK) {
@@ -181,6 +190,8 @@ static int start_pool(reader_t *r, char **w, int n)
 	r->cur = cur;
 	r->skipping = false;
 	r->seen = 0;
+	memset(&r->check, 0, sizeof(r->check));
+	r->check_failed = false;
 	return CT_EOK;
 }
 
@@ -248,13 +259,33 @@ static void read_group(reader_t *r, char **w, int n)
 	pool->ngroups++;
 }
 
+/* A health check setting (checktext.h): 'insecure' alone, the others with one value. */
+static void read_check(reader_t *r, int key, char **w, int n)
+{
+	char err[512];
+	if (key == CT_CHECKKEY_INSECURE && n != 1) {
+		tell(r, r->line, "'insecure' takes no value");
+	} else if (key != CT_CHECKKEY_INSECURE && n != 2) {
+		tell(r, r->line, "'%s' takes one value", w[0]);
+	} else if (!ct_checkargs_set(&r->check, key, n == 2 ? w[1] : NULL, err, sizeof(err))) {
+		tell(r, r->line, "%s %s", w[0], err);
+	} else {
+		/* given twice: the second value is already in, but the file is refused */
+		first_time(r, 1u << (SEEN_CHECK + key), SEEN_CHECK + key, w[0]);
+		return;
+	}
+	r->check_failed = true; /* the settings that follow from it would only add noise */
+}
+
 static void read_setting(reader_t *r, char **w, int n)
 {
 	ct_pool_t *pool = &r->cur->pool;
 	uint32_t v;
-	int policy;
+	int policy, key;
 	if (strcmp(w[0], "group") == 0) {
 		read_group(r, w, n);
+	} else if ((key = ct_checktext_key(w[0])) >= 0) {
+		read_check(r, key, w, n);
 	} else if (n != 2) {
 		tell(r, r->line, "'%s' takes one value", w[0]);
 	} else if (strcmp(w[0], "policy") == 0) {
@@ -305,7 +336,7 @@ static bool is_setting(const char *word)
 			return true;
 		}
 	}
-	return false;
+	return ct_checktext_key(word) >= 0;
 }
 
 int ct_poolfile_parse(ct_poolfile_t *pf, FILE *in, const char *name)
@@ -326,7 +357,9 @@ int ct_poolfile_parse(ct_poolfile_t *pf, FILE *in, const char *name)
 		} else if (!is_setting(words[0])) {
 			tell(&r, r.line,
 			     "unknown keyword '%s'; a line starts with pool, policy, ttl, answers, "
-			     "preview, preview-prefix or group",
+			     "preview, preview-prefix, group, or a health check setting: check, "
+			     "check-host, expect-status, expect-body, insecure, interval, timeout, "
+			     "rise, fall, all-down",
 			     words[0]);
 		} else if (r.cur != NULL) {
 			read_setting(&r, words, n);
@@ -350,6 +383,19 @@ int ct_poolfile_parse(ct_poolfile_t *pf, FILE *in, const char *name)
 		}
 	}
 	return ret != CT_EOK ? ret : pf->errors != errors ? CT_EINVAL : CT_EOK;
+}
+
+/* One line of the health check settings (ct_checktext_foreach), values aligned. */
+static void write_check(int key, const char *value, void *arg)
+{
+	FILE *out = arg;
+	if (value == NULL) {
+		fprintf(out, "\t%s\n", ct_checktext_key_name(key));
+	} else if (key == CT_CHECKKEY_BODY) {
+		fprintf(out, "\t%-13s \"%s\"\n", ct_checktext_key_name(key), value);
+	} else {
+		fprintf(out, "\t%-13s %s\n", ct_checktext_key_name(key), value);
+	}
 }
 
 int ct_poolfile_write(FILE *out, const uint8_t *owner, const ct_pool_t *pool)
@@ -378,6 +424,7 @@ int ct_poolfile_write(FILE *out, const uint8_t *owner, const ct_pool_t *pool)
 	if (pool->flags & CT_POOL_NO_PREVIEW) {
 		fprintf(out, "\tpreview off\n");
 	}
+	ct_checktext_foreach(pool, write_check, out);
 	for (int g = 0; g < pool->ngroups; g++) {
 		const ct_pool_group_t *gr = &pool->groups[g];
 		fprintf(out, "\tgroup %-*s weight ", nw, gr->name);

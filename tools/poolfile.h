@@ -9,11 +9,22 @@
  *       answers all                  # all, or the most addresses per answer (default all)
  *       preview-prefix ""            # preview label = prefix + group (default "")
  *       preview off                  # no preview names               (default on)
+ *       check         http:8080/healthz  # tcp:PORT | http:PORT[/PATH] | https:PORT[/PATH]
+ *       check-host    api.internal  # Host header and TLS name       (default: the address)
+ *       expect-status 200-299       # a status or a range            (default 200-399)
+ *       expect-body   "ok"          # a substring of the body        (default: none)
+ *       insecure                    # https: no certificate check    (default: verify)
+ *       interval      500ms         # ms, s or m; 100ms to 60m       (default 1s)
+ *       timeout       200ms         # at most the interval           (default 1s or the interval)
+ *       rise          2             # passes in a row to come back   (default 2)
+ *       fall          3             # failures in a row to go out    (default 3)
+ *       all-down      serve-all     # or nodata, when every target is out (default serve-all)
  *       group blue  weight 100  192.0.2.10 192.0.2.11
  *       group green weight 0         # a group without targets is never answered
  *
  * A setting belongs to the last 'pool' line above it; each at most once per pool; groups in
- * their order (it matters for failover). Indentation and spacing are free.
+ * their order (it matters for failover). Indentation and spacing are free. The check settings
+ * but all-down need a 'check' line; a pool without one has no health check.
  */
 #pragma once
 

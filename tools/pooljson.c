@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* cutoverctl: pools and history entries as JSON (jansson only; never hand-built strings). */
 #include "pooljson.h"
+#include "checktext.h"
 #include "ctl.h"
 #include "poolcmd.h"
 #include "pooltext.h"
@@ -51,6 +52,38 @@ static json_t *group_json(const uint8_t *owner, const ct_pool_t *pool, int g, do
 	return o;
 }
 
+/* A text, or null when it is empty. */
+static json_t *text_or_null(const char *text)
+{
+	return text[0] != '\0' ? json_string(text) : json_null();
+}
+
+/* The health check: null, or its settings (those of HTTP null for a tcp check). */
+static json_t *check_json(const ct_pool_check_t *c)
+{
+	if (c->kind == CT_CHECK_NONE) {
+		return json_null();
+	}
+	bool http = c->kind != CT_CHECK_TCP;
+	json_t *o = json_object();
+	bool good = o != NULL && set(o, "kind", json_string(ct_checktext_kind_name(c->kind))) &&
+	            set(o, "port", json_integer(c->port)) &&
+	            set(o, "path", http ? json_string(c->path[0] ? c->path : "/") : json_null()) &&
+	            set(o, "host", http ? text_or_null(c->host) : json_null()) &&
+	            set(o, "status_min", http ? json_integer(c->status_min) : json_null()) &&
+	            set(o, "status_max", http ? json_integer(c->status_max) : json_null()) &&
+	            set(o, "expect_body", http ? text_or_null(c->expect) : json_null()) &&
+	            set(o, "insecure", json_boolean(c->kind == CT_CHECK_HTTPS && c->insecure)) &&
+	            set(o, "interval_ms", json_integer(c->interval_ms)) &&
+	            set(o, "timeout_ms", json_integer(c->timeout_ms)) &&
+	            set(o, "rise", json_integer(c->rise)) && set(o, "fall", json_integer(c->fall));
+	if (!good) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
 /* Pool object with the name and zone of the pools-db key. */
 static json_t *pool_json(const uint8_t *owner, const uint8_t *apex, const ct_pool_t *pool)
 {
@@ -68,6 +101,8 @@ static json_t *pool_json(const uint8_t *owner, const uint8_t *apex, const ct_poo
 	       set(o, "answers", json_integer(pool->answers)) &&
 	       set(o, "preview", json_boolean(!(pool->flags & CT_POOL_NO_PREVIEW))) &&
 	       set(o, "preview_prefix", json_string(pool->preview_prefix)) &&
+	       set(o, "check", check_json(&pool->check)) &&
+	       set(o, "all_down", json_string(ct_checktext_all_down(pool))) &&
 	       set(o, "groups", groups);
 	if (!good) {
 		json_decref(o);

@@ -11,8 +11,11 @@
 /*
  * The pool stored under key (its pools-db key) as a JSON object (new reference; NULL when out
  * of memory or the key is bad): name, zone, type ("A"/"AAAA"), policy, ttl, answers (0 = all),
- * preview (bool), preview_prefix, and groups: [{ name, weight, share (percent, as
- * ct_pooltext_shares), targets: [addresses], preview_name (null when previews are off) }].
+ * preview (bool), preview_prefix, check (null, or { kind, port, path, host, status_min,
+ * status_max, expect_body, insecure, interval_ms, timeout_ms, rise, fall }, the HTTP settings
+ * null for tcp and host and expect_body null when not set), all_down ("serve-all"/"nodata"),
+ * and groups: [{ name, weight, share (percent, as ct_pooltext_shares), targets: [addresses],
+ * preview_name (null when previews are off) }].
  */
 json_t *ct_pooljson_pool(const MDB_val *key, const ct_pool_t *pool);
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* cutoverctl: the text forms of pools (types, policies, addresses, weights, shares, changes). */
 #include "pooltext.h"
+#include "checktext.h"
 #include "cutover/wire.h"
 
 #include <arpa/inet.h>
@@ -182,6 +183,7 @@ static void settings_diff(FILE *out, const ct_pool_t *b, const ct_pool_t *a)
 		fputs(" -> ", out);
 		preview_text(out, a);
 	}
+	ct_checktext_diff(out, b, a);
 }
 
 void ct_pooltext_change(FILE *out, const ct_pool_t *b, const ct_pool_t *a)
@@ -207,6 +209,9 @@ void ct_pooltext_change(FILE *out, const ct_pool_t *b, const ct_pool_t *a)
 				fprintf(out, "; -group %s", b->groups[g].name);
 			}
 		}
+	} else {
+		static const ct_pool_t none; /* a new pool: its check, if it has one */
+		ct_checktext_diff(out, &none, a);
 	}
 	bool reordered = false;
 	for (int g = 0; g < a->ngroups; g++) {

@@ -37,7 +37,8 @@ void ct_pooltext_weights(FILE *out, const ct_pool_t *pool);
 
 /*
  * A one-line summary of a change on out: the weights before -> after ("-" for no pool), then
- * what else changed ("; ttl 30 -> 60", "; green +192.0.2.21 -192.0.2.20", "; +group canary").
+ * what else changed ("; ttl 30 -> 60", "; green +192.0.2.21 -192.0.2.20", "; +group canary",
+ * "; check none -> http:8080/healthz; interval 1s -> 500ms", "; all-down serve-all -> nodata").
  * before or after may be NULL (created, deleted).
  */
 void ct_pooltext_change(FILE *out, const ct_pool_t *before, const ct_pool_t *after);

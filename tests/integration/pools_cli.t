@@ -133,7 +133,7 @@ for my $z ($ZONE, zone_path('app.example')) {
 	is($r->{exit}, 0, "import $z") or BAIL_OUT(show($r));
 }
 
-my @POOL_KEYS = qw(answers groups name policy preview preview_prefix ttl type zone);
+my @POOL_KEYS = qw(all_down answers check groups name policy preview preview_prefix ttl type zone);
 my @GROUP_KEYS = qw(name preview_name share targets weight);
 my @ENTRY_KEYS = qw(action actor after before name seq summary time time_ms type zone);
 

@@ -96,6 +96,98 @@ static void test_codec(void)
 	is_int(ct_pool_decode(buf, 3, &q), CT_EDBCORRUPT, "short value: corrupt");
 }
 
+/* A health check with every field set, of kind. */
+static void make_check(ct_pool_check_t *c, uint8_t kind)
+{
+	ct_pool_check_defaults(c, kind);
+	c->port = 8443;
+	c->interval_ms = 500;
+	c->timeout_ms = 200;
+	c->rise = 4;
+	c->fall = 5;
+	if (kind != CT_CHECK_TCP) {
+		c->status_min = 200;
+		c->status_max = 299;
+		c->insecure = kind == CT_CHECK_HTTPS;
+		snprintf(c->path, sizeof(c->path), "/healthz?full=1");
+		snprintf(c->host, sizeof(c->host), "api.internal");
+		snprintf(c->expect, sizeof(c->expect), "status: ok \"yes\"");
+	}
+}
+
+static void test_check_codec(void)
+{
+	static ct_pool_t p, q;
+	static uint8_t buf[CT_POOL_VALUE_MAX], buf2[CT_POOL_VALUE_MAX];
+	ct_pool_check_t d;
+	ct_pool_check_defaults(&d, CT_CHECK_HTTP);
+	ok(d.kind == CT_CHECK_HTTP && d.interval_ms == 1000 && d.timeout_ms == 1000 &&
+	       d.rise == 2 && d.fall == 3 && d.status_min == 200 && d.status_max == 399 &&
+	       !d.insecure && d.port == 0 && d.path[0] == '\0' && d.host[0] == '\0' &&
+	       d.expect[0] == '\0',
+	   "check defaults: 1s interval and timeout, rise 2, fall 3, status 200-399");
+	ct_pool_check_defaults(&d, CT_CHECK_NONE);
+	ok(d.kind == CT_CHECK_NONE && d.interval_ms == 0, "no check: all zero");
+
+	make_pool(&p, CT_TYPE_A);
+	size_t plain = ct_pool_encode(&p, buf);
+	for (uint8_t kind = CT_CHECK_TCP; kind <= CT_CHECK_HTTPS; kind++) {
+		make_pool(&p, kind == CT_CHECK_HTTP ? CT_TYPE_AAAA : CT_TYPE_A);
+		make_check(&p.check, kind);
+		p.flags = CT_POOL_ALLDOWN_NODATA;
+		size_t len = ct_pool_encode(&p, buf);
+		is_int(ct_pool_decode(buf, len, &q), CT_EOK, "kind %u: decodes", kind);
+		ok(memcmp(&q.check, &p.check, sizeof(q.check)) == 0,
+		   "kind %u: every field of the check survives", kind);
+		is_int(q.flags, CT_POOL_ALLDOWN_NODATA, "kind %u: all-down nodata survives", kind);
+		is_mem(buf2, ct_pool_encode(&q, buf2), buf, len, "kind %u: encode(decode(v)) == v",
+		       kind);
+		ct_pool_view_t v;
+		ct_pool_check_t c;
+		is_int(ct_pool_view_parse(buf, len, &v), CT_EOK, "kind %u: view parses", kind);
+		ok(v.check != NULL && ct_pool_check_parse(&v, &c) == CT_EOK &&
+		       memcmp(&c, &p.check, sizeof(c)) == 0,
+		   "kind %u: the view's check decodes to the same", kind);
+		is_int(ct_pool_decode(buf, len - 1, &q), CT_EDBCORRUPT, "kind %u: truncated check",
+		       kind);
+		buf[len] = 0;
+		is_int(ct_pool_decode(buf, len + 1, &q), CT_EDBCORRUPT, "kind %u: trailing byte",
+		       kind);
+	}
+	make_pool(&p, CT_TYPE_A);
+	size_t len = ct_pool_encode(&p, buf);
+	is_int(len, plain, "a pool without a check: the value has no check part");
+	ct_pool_view_t v;
+	ct_pool_view_parse(buf, len, &v);
+	ok(v.check == NULL && ct_pool_check_parse(&v, &q.check) == CT_EOK &&
+	       q.check.kind == CT_CHECK_NONE,
+	   "and its view has none (kind none)");
+
+	/* texts of the largest size */
+	make_pool(&p, CT_TYPE_A);
+	make_check(&p.check, CT_CHECK_HTTPS);
+	memset(p.check.path + 1, 'p', CT_CHECK_TEXTLEN - 1);
+	memset(p.check.host, 'h', CT_CHECK_TEXTLEN);
+	memset(p.check.expect, 'e', CT_CHECK_TEXTLEN);
+	len = ct_pool_encode(&p, buf);
+	ok(len <= CT_POOL_VALUE_MAX && ct_pool_decode(buf, len, &q) == CT_EOK &&
+	       memcmp(&q.check, &p.check, sizeof(q.check)) == 0,
+	   "255-byte path, host and body round-trip");
+
+	/* a check part that does not add up */
+	make_pool(&p, CT_TYPE_A);
+	make_check(&p.check, CT_CHECK_HTTP);
+	len = ct_pool_encode(&p, buf);
+	buf[plain] = CT_CHECK_HTTPS + 1;
+	is_int(ct_pool_decode(buf, len, &q), CT_EDBCORRUPT, "an unknown check kind: corrupt");
+	buf[plain] = CT_CHECK_NONE;
+	is_int(ct_pool_decode(buf, len, &q), CT_EDBCORRUPT, "check kind none stored: corrupt");
+	buf[plain] = CT_CHECK_HTTP;
+	buf[plain + 18] = 200; /* the path's length, past the end */
+	is_int(ct_pool_decode(buf, len, &q), CT_EDBCORRUPT, "a text past the end: corrupt");
+	is_int(ct_pool_decode(buf, plain + 10, &q), CT_EDBCORRUPT, "a short check: corrupt");
+}
+
 /* ct_pool_check refuses p with a message containing want. */
 static void refused(const ct_pool_t *p, const char *want, const char *what)
 {
@@ -154,6 +246,66 @@ static void test_check(void)
 	make_pool(&p, CT_TYPE_A);
 	p.groups[0].ntargets = CT_POOL_MAX_TARGETS + 1;
 	refused(&p, "at most 64 targets", "65 targets");
+
+	/* the health check: every refusal */
+	make_pool(&p, CT_TYPE_A);
+	make_check(&p.check, CT_CHECK_HTTPS);
+	is_int(ct_pool_check(&p, err, sizeof(err)), CT_EOK, "a pool with an https check passes");
+	p.check.interval_ms = CT_CHECK_MIN_INTERVAL;
+	p.check.timeout_ms = CT_CHECK_MIN_INTERVAL;
+	p.check.rise = p.check.fall = 100;
+	is_int(ct_pool_check(&p, err, sizeof(err)), CT_EOK,
+	       "interval 100 ms, timeout = interval, rise and fall 100 pass");
+	make_check(&p.check, CT_CHECK_TCP);
+	is_int(ct_pool_check(&p, err, sizeof(err)), CT_EOK, "a tcp check passes (no status range)");
+	make_check(&p.check, CT_CHECK_HTTP);
+	p.check.path[0] = '\0';
+	is_int(ct_pool_check(&p, err, sizeof(err)), CT_EOK, "an empty path passes (it means /)");
+	make_check(&p.check, CT_CHECK_HTTP);
+	p.check.kind = CT_CHECK_HTTPS + 1;
+	refused(&p, "check must be tcp, http or https", "an unknown check kind");
+	make_check(&p.check, CT_CHECK_HTTP);
+	p.check.port = 0;
+	refused(&p, "check port must be 1 to 65535", "check port 0");
+	make_check(&p.check, CT_CHECK_HTTP);
+	p.check.interval_ms = 99;
+	refused(&p, "check interval 99 ms: must be 100 ms to 1 hour", "an interval below 100 ms");
+	p.check.interval_ms = 3600001;
+	refused(&p, "check interval 3600001 ms: must be 100 ms to 1 hour", "an interval above 1 h");
+	make_check(&p.check, CT_CHECK_HTTP);
+	p.check.timeout_ms = 501;
+	refused(&p, "check timeout 501 ms: must be 10 ms up to the interval (500 ms)",
+	        "a timeout above the interval");
+	p.check.timeout_ms = 9;
+	refused(&p, "check timeout 9 ms: must be 10 ms up to the interval (500 ms)",
+	        "a timeout below 10 ms");
+	make_check(&p.check, CT_CHECK_HTTP);
+	p.check.rise = 0;
+	refused(&p, "check rise and fall must be 1 to 100", "rise 0");
+	p.check.rise = 2;
+	p.check.fall = 101;
+	refused(&p, "check rise and fall must be 1 to 100", "fall 101");
+	make_check(&p.check, CT_CHECK_HTTP);
+	p.check.status_min = 99;
+	refused(&p, "check status range 99-299: must lie within 100-599", "status below 100");
+	p.check.status_min = 200;
+	p.check.status_max = 600;
+	refused(&p, "check status range 200-600: must lie within 100-599", "status above 599");
+	p.check.status_min = 300;
+	p.check.status_max = 200;
+	refused(&p, "check status range 300-200: must lie within 100-599", "an upside-down range");
+	make_check(&p.check, CT_CHECK_HTTP);
+	snprintf(p.check.path, sizeof(p.check.path), "healthz");
+	refused(&p, "check path 'healthz' must start with '/'", "a path without '/'");
+	snprintf(p.check.path, sizeof(p.check.path), "/a b");
+	refused(&p, "check path must not hold spaces or control characters", "a blank in the path");
+	snprintf(p.check.path, sizeof(p.check.path), "/a\r\n");
+	refused(&p, "check path must not hold spaces or control characters", "CR LF in the path");
+	make_check(&p.check, CT_CHECK_HTTP);
+	snprintf(p.check.host, sizeof(p.check.host), "a b");
+	refused(&p, "check host must not hold spaces or control characters", "a blank in the host");
+	snprintf(p.check.host, sizeof(p.check.host), "a\x7f");
+	refused(&p, "check host must not hold spaces or control characters", "DEL in the host");
 
 	ok(ct_pool_label_ok("us-east_1", false) && ct_pool_label_ok("", true) &&
 	       !ct_pool_label_ok("", false) && !ct_pool_label_ok("a.b", true) &&
@@ -451,6 +603,33 @@ static void test_put(void)
 	       memcmp(h.action, "rollback", 8) == 0 && h.actor_len == 3,
 	   "the delete's action and actor are recorded");
 	ct_txn_abort(&txn);
+
+	/* a change of the check alone is a change of the pool */
+	make_pool(&p, CT_TYPE_A);
+	is_int(put("chk.pools.test", &p, &changed, err, &commit), CT_EOK, "a pool without check");
+	uint64_t hc = history_count();
+	uint32_t sc = serial();
+	make_check(&p.check, CT_CHECK_HTTP);
+	is_int(put("chk.pools.test", &p, &changed, err, &commit), CT_EOK, "add a check: %s", err);
+	ok(changed && history_count() == hc + 1 && serial() == sc + 1,
+	   "adding a check: history entry and serial bump");
+	is_int(put("chk.pools.test", &p, &changed, err, &commit), CT_EOK, "the same check again");
+	ok(!changed && history_count() == hc + 1, "the same check: unchanged");
+	p.check.fall = 9;
+	put("chk.pools.test", &p, &changed, err, &commit);
+	ok(changed && history_count() == hc + 2, "another fall: changed");
+	p.flags |= CT_POOL_ALLDOWN_NODATA;
+	put("chk.pools.test", &p, &changed, err, &commit);
+	ok(changed && history_count() == hc + 3, "all-down nodata: changed");
+	wire("chk.pools.test", o);
+	ct_txn_begin(&st, &txn, false);
+	ok(ct_pool_get(&txn, o, CT_TYPE_A, &q) == CT_EOK && q.check.fall == 9 &&
+	       q.check.kind == CT_CHECK_HTTP && (q.flags & CT_POOL_ALLDOWN_NODATA),
+	   "get returns the check and the flag");
+	ct_txn_abort(&txn);
+	p.check.timeout_ms = 10000;
+	put_refused("chk.pools.test", &p, CT_EINVAL, "check timeout 10000 ms",
+	            "a put with a bad check");
 }
 
 static uint64_t seqs[64];
@@ -506,6 +685,7 @@ int main(void)
 	}
 	ct_log_set_level(CT_LOG_ERR);
 	test_codec();
+	test_check_codec();
 	test_check();
 
 	ct_store_opts_t opts = { .create = true };
