@@ -3,6 +3,7 @@
 #include "ctl.h"
 #include "poolcmd.h"
 #include "poolfile.h"
+#include "poolhealth.h"
 #include "pooltext.h"
 #include "cutover/errcode.h"
 #include "cutover/wire.h"
@@ -206,6 +207,9 @@ static bool apply_all(const ct_poolcmd_t *cmd, ct_txn_t *txn, const char *file, 
 		if (ret == CT_EOK) {
 			ret = ct_pool_put(txn, p->owner, &p->pool, cmd->actor, "apply", &o->changed,
 			                  err, sizeof(err));
+		}
+		if (ret == CT_EOK && o->changed) {
+			ret = ct_poolhealth_sync(txn, a->keys[i], a->klen[i], &p->pool);
 		}
 		if (ret != CT_EOK) {
 			if (err[0] != '\0') {

@@ -2,6 +2,7 @@
 /* cutoverctl weight, cutover and rollback: moving traffic between a pool's groups. */
 #include "ctl.h"
 #include "poolcmd.h"
+#include "poolhealth.h"
 #include "pooltext.h"
 #include "cutover/errcode.h"
 #include "cutover/history.h"
@@ -39,7 +40,8 @@ static const char weight_usage[] =
 	"  cutoverctl weight api.app.example green=50 --type AAAA\n";
 
 static const char cutover_usage[] =
-	"Usage: cutoverctl [--db DIR] cutover NAME GROUP [--type A|AAAA] [--actor NAME]\n"
+	"Usage: cutoverctl [--db DIR] cutover NAME GROUP [--min-healthy N] [--force]\n"
+	"         [--type A|AAAA] [--actor NAME]\n"
 	"\n"
 	"Send all traffic of the pools at NAME (A and AAAA, or only --type's) to GROUP in one\n"
 	"step: GROUP gets weight 100 and every other group 0, in one transaction recorded in\n"
@@ -47,13 +49,25 @@ static const char cutover_usage[] =
 	"older answer for the pool's TTL. GROUP must have targets. 'cutoverctl rollback NAME'\n"
 	"undoes it.\n"
 	"\n"
-	"Options:\n"
-	"  --type A|AAAA  only the pool of this type\n"
-	"  --actor NAME   who is recorded in history (default: the login user)\n"
-	"  -h, --help     show this help\n"
+	"The health gate: the cutover is refused, and nothing written, when GROUP has fewer\n"
+	"healthy targets than --min-healthy (default 1) in any of the pools; the message lists\n"
+	"the targets that are down (since when, and their last error) or drained. A target is\n"
+	"healthy when it is neither down nor drained; one never checked counts as healthy, as\n"
+	"it does for cutoverd. --force cuts over anyway and says what it overrode. A pool\n"
+	"already on GROUP is left alone without a gate. 'weight' has no gate: cutoverd never\n"
+	"answers with a group whose targets are all down or drained while another group has a\n"
+	"healthy one, whatever the weights.\n"
 	"\n"
-	"Example:\n"
-	"  cutoverctl cutover api.app.example green\n";
+	"Options:\n"
+	"  --min-healthy N  GROUP needs at least N healthy targets, 1 to 64 (default 1)\n"
+	"  --force          cut over even when GROUP fails the health gate\n"
+	"  --type A|AAAA    only the pool of this type\n"
+	"  --actor NAME     who is recorded in history (default: the login user)\n"
+	"  -h, --help       show this help\n"
+	"\n"
+	"Examples:\n"
+	"  cutoverctl cutover api.app.example green\n"
+	"  cutoverctl cutover api.app.example green --min-healthy 2\n";
 
 static const char rollback_usage[] =
 	"Usage: cutoverctl [--db DIR] rollback NAME [--type A|AAAA] [--actor NAME]\n"
@@ -65,7 +79,8 @@ static const char rollback_usage[] =
 	"without --type), both are restored. The rollback is itself a change recorded in\n"
 	"history (action \"rollback\"), so a second rollback undoes the first. It fails, and\n"
 	"writes nothing, when there is no change to undo or when the old pool would clash with\n"
-	"records added since. 'cutoverctl history NAME' shows what a rollback restores.\n"
+	"records added since. 'cutoverctl history NAME' shows what a rollback restores. Drains\n"
+	"are not changes of a pool: rollback passes over them ('cutoverctl undrain' ends one).\n"
 	"\n"
 	"Options:\n"
 	"  --type A|AAAA  only the pool of this type\n"
@@ -102,8 +117,10 @@ static int find_group(const ct_poolcmd_t *cmd, const uint8_t *owner, const ct_po
 	return g;
 }
 
-/* Turns a pool into its new version; false (with a message) when it cannot. */
-typedef bool (*shift_t)(const ct_poolcmd_t *cmd, const uint8_t *owner, ct_pool_t *pool, void *arg);
+/* Turns a pool (stored under key, read in txn) into its new version; false (with a message)
+ * when it cannot. */
+typedef bool (*shift_t)(const ct_poolcmd_t *cmd, ct_txn_t *txn, const MDB_val *key,
+                        const uint8_t *owner, ct_pool_t *pool, void *arg);
 
 /*
  * The body of weight and cutover: the pools at NAME (cmd->ops[0]), each changed by fn, written
@@ -123,8 +140,9 @@ static int shift(ct_poolcmd_t *cmd, const char *action, shift_t fn, void *arg)
 	bool changed[2] = { false, false };
 	bool ok = set != NULL && after != NULL && ct_poolset_load(cmd, &txn, owner, set) == CT_EOK;
 	for (int i = 0; ok && i < set->n; i++) {
+		MDB_val key = { set->klen[i], set->keys[i] };
 		after[i] = set->pools[i];
-		ok = fn(cmd, owner, &after[i], arg) &&
+		ok = fn(cmd, &txn, &key, owner, &after[i], arg) &&
 		     ct_poolcmd_put(cmd, &txn, owner, &after[i], action, &changed[i]) == CT_EOK;
 	}
 	if (set == NULL || after == NULL) {
@@ -177,7 +195,8 @@ static int parse_weights(const ct_poolcmd_t *cmd, weights_t *w)
 	return -1;
 }
 
-static bool set_weights(const ct_poolcmd_t *cmd, const uint8_t *owner, ct_pool_t *pool, void *arg)
+static bool set_weights(const ct_poolcmd_t *cmd, ct_txn_t *txn, const MDB_val *key,
+                        const uint8_t *owner, ct_pool_t *pool, void *arg)
 {
 	const weights_t *w = arg;
 	for (int i = 0; i < w->n; i++) {
@@ -209,10 +228,73 @@ int ct_ctl_weight(const ct_ctl_t *ctl, int argc, char **argv)
 /* ------------------------------------------------------------------------------------------
  * cutover */
 
-static bool cut_over(const ct_poolcmd_t *cmd, const uint8_t *owner, ct_pool_t *pool, void *arg)
+typedef struct {
+	const char *group;
+	uint32_t min_healthy; /* --min-healthy; 1 by default */
+	bool force;
+} cutover_t;
+
+enum { OPT_MIN_HEALTHY = 256, OPT_FORCE };
+
+static int cutover_option(ct_poolcmd_t *cmd, int c, const char *arg)
 {
+	cutover_t *co = cmd->ctx;
+	if (c == OPT_FORCE) {
+		co->force = true;
+	} else if (!ct_pooltext_uint(arg, CT_POOL_MAX_TARGETS, &co->min_healthy) ||
+	           co->min_healthy == 0) {
+		return ct_poolcmd_bad(cmd, "--min-healthy '%s': a number of targets from 1 to %d",
+		                      arg, CT_POOL_MAX_TARGETS);
+	}
+	return -1;
+}
+
+/*
+ * The health gate of group g (see cutover_usage): true when it passes, or when --force
+ * overrides it (said on stderr); false with the reason otherwise.
+ */
+static bool gate(const ct_poolcmd_t *cmd, ct_txn_t *txn, const MDB_val *key, const uint8_t *owner,
+                 const ct_pool_t *pool, int g, const cutover_t *co)
+{
+	char label[CT_POOLTEXT_LABELLEN], *why = NULL;
+	size_t len = 0;
+	ct_poolhealth_t *ph = malloc(sizeof(*ph));
+	int ret =
+	    ph == NULL ? CT_ENOMEM : ct_poolhealth_read(txn, key->mv_data, key->mv_size, pool, ph);
+	if (ret != CT_EOK) {
+		ct_ctl_txn_err(txn->store, ret, cmd->name);
+		free(ph);
+		return false;
+	}
+	bool pass = ph->healthy[g] >= (int)co->min_healthy;
+	FILE *m = pass ? NULL : open_memstream(&why, &len);
+	if (m != NULL) {
+		ct_poolhealth_why(m, pool, ph, g);
+		fclose(m);
+	}
+	if (!pass) {
+		ct_poolcmd_err(
+		    cmd, "%sgroup '%s' of %s has %d healthy target%s of %u, %s %u%s%s%s",
+		    co->force ? "--force: " : "", pool->groups[g].name,
+		    ct_pooltext_label(owner, pool->type, label), ph->healthy[g],
+		    ph->healthy[g] == 1 ? "" : "s", pool->groups[g].ntargets,
+		    co->min_healthy > 1 ? "fewer than --min-healthy" : "it needs at least",
+		    co->min_healthy, why != NULL && why[0] ? ": " : "", why != NULL ? why : "",
+		    co->force ? "; cutting over anyway"
+		              : "; repair or undrain its targets, or cut over with "
+		                "--force");
+	}
+	free(why);
+	free(ph);
+	return pass || co->force;
+}
+
+static bool cut_over(const ct_poolcmd_t *cmd, ct_txn_t *txn, const MDB_val *key,
+                     const uint8_t *owner, ct_pool_t *pool, void *arg)
+{
+	const cutover_t *co = arg;
 	char label[CT_POOLTEXT_LABELLEN];
-	int g = find_group(cmd, owner, pool, arg);
+	int g = find_group(cmd, owner, pool, co->group);
 	if (g < 0) {
 		return false;
 	}
@@ -223,6 +305,13 @@ static bool cut_over(const ct_poolcmd_t *cmd, const uint8_t *owner, ct_pool_t *p
 		               pool->groups[g].name, ct_pooltext_label(owner, pool->type, label));
 		return false;
 	}
+	bool moves = false;
+	for (int i = 0; i < pool->ngroups; i++) {
+		moves |= pool->groups[i].weight != (i == g ? 100u : 0u);
+	}
+	if (moves && !gate(cmd, txn, key, owner, pool, g, co)) {
+		return false;
+	}
 	for (int i = 0; i < pool->ngroups; i++) {
 		pool->groups[i].weight = i == g ? 100 : 0;
 	}
@@ -231,14 +320,27 @@ static bool cut_over(const ct_poolcmd_t *cmd, const uint8_t *owner, ct_pool_t *p
 
 int ct_ctl_cutover(const ct_ctl_t *ctl, int argc, char **argv)
 {
+	static const struct option opts[] = {
+		{ "min-healthy", required_argument, NULL, OPT_MIN_HEALTHY },
+		{ "force", no_argument, NULL, OPT_FORCE },
+		{ NULL, 0, NULL, 0 },
+	};
+	cutover_t co = { .min_healthy = 1 };
 	ct_poolcmd_t cmd = { .ctl = ctl,
 		             .name = "cutover",
 		             .usage = cutover_usage,
 		             .takes = CT_POOLOPT_TYPE | CT_POOLOPT_ACTOR,
+		             .extra = opts,
+		             .on_opt = cutover_option,
+		             .ctx = &co,
 		             .min_ops = 2,
 		             .max_ops = 2 };
 	int status = ct_poolcmd_parse(&cmd, argc, argv);
-	return status >= 0 ? status : shift(&cmd, "cutover", cut_over, cmd.ops[1]);
+	if (status >= 0) {
+		return status;
+	}
+	co.group = cmd.ops[1];
+	return shift(&cmd, "cutover", cut_over, &co);
 }
 
 /* ------------------------------------------------------------------------------------------
@@ -279,6 +381,9 @@ static bool take_undo(const ct_history_t *h, void *arg)
 	}
 	if (k < 0) {
 		return r->n == 0; /* after the first, only the very next entry may be its twin */
+	}
+	if (h->before_len == h->after_len && memcmp(h->before, h->after, h->after_len) == 0) {
+		return r->n == 0; /* a drain or undrain: no change of the pool to undo */
 	}
 	if (r->n == 1) {
 		const undo_t *first = &r->undo[0];

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* cutoverctl status and history: where traffic goes now, and who moved it when. */
 #include "ctl.h"
+#include "checktext.h"
 #include "poolcmd.h"
+#include "poolhealth.h"
 #include "pooljson.h"
 #include "pooltext.h"
 #include "cutover/errcode.h"
@@ -18,15 +20,28 @@ static const char status_usage[] =
 	"Usage: cutoverctl [--db DIR] status [NAME] [--type A|AAAA] [--json]\n"
 	"\n"
 	"Show the pools at NAME (A and AAAA, or only --type's), or every pool: policy, TTL,\n"
-	"answers per reply, and for each group its weight, its share of the answers, its\n"
-	"preview name and its targets. The share is what cutoverd serves while all targets\n"
-	"are up: weight / sum of the weights of the groups with targets (all weights 0: equal\n"
-	"shares); for failover, 100 % for the first group with targets and weight above 0. A\n"
-	"group without targets is never answered.\n"
+	"answers per reply, and for each group its weight, its share of the answers, how many of\n"
+	"its targets are healthy, its preview name and its targets. The share is what cutoverd\n"
+	"serves while all targets are up: weight / sum of the weights of the groups with targets\n"
+	"(all weights 0: equal shares); for failover, 100 % for the first group with targets and\n"
+	"weight above 0. A group without targets is never answered.\n"
+	"\n"
+	"Then the health check and a line per target: its state as cutoverd's prober last wrote\n"
+	"it (up, down, or unknown: never checked, which counts as up), whether it is drained\n"
+	"('cutoverctl drain'), since when it has its state, the time and result of its last\n"
+	"check, the check's latency and the last error. A target is healthy when it is neither\n"
+	"down nor drained; cutoverd answers with healthy targets only. When no target of a pool\n"
+	"is healthy, status says what cutoverd does: fail open (answer as if all were up, the\n"
+	"default) or NODATA (all-down nodata). Times are ISO 8601, UTC.\n"
 	"\n"
 	"--json prints {\"pools\": [POOL...]}, each POOL with name, zone, type, policy, ttl,\n"
-	"answers (0 = all), preview, preview_prefix and groups: [{name, weight, share (percent),\n"
-	"targets, preview_name (null when previews are off)}].\n"
+	"answers (0 = all), preview, preview_prefix, check (null, or {kind, port, path, host,\n"
+	"status_min, status_max, expect_body, insecure, interval_ms, timeout_ms, rise, fall}),\n"
+	"all_down (serve-all or nodata), groups: [{name, weight, share (percent), targets,\n"
+	"preview_name (null when previews are off), healthy (count), health: [{address, state,\n"
+	"drained, healthy, since, since_ms, last_check, last_check_ms, last_ok, latency_us,\n"
+	"ok_run, fail_run, error}]}], and answering: live-targets, fail-open, nodata or\n"
+	"no-targets. Times never reached, and errors that are none, are null.\n"
 	"\n"
 	"Options:\n"
 	"  --type A|AAAA  only pools of this type\n"
@@ -41,10 +56,11 @@ static const char history_usage[] =
 	"\n"
 	"Show the recorded changes of the pools at NAME (A and AAAA, or only --type's), or of\n"
 	"every pool, newest first: time (ISO 8601, UTC), actor, pool, action (pool set, pool\n"
-	"delete, weight, cutover, rollback, apply, apply --prune) and what changed, as weights\n"
-	"before -> after ('-' when there was or is no pool) followed by the other changes:\n"
-	"ttl, policy, answers, preview, groups added (+group) or removed (-group), and\n"
-	"targets added (+ADDR) or removed (-ADDR).\n"
+	"delete, weight, cutover, rollback, apply, apply --prune, drain ADDR, undrain ADDR) and\n"
+	"what changed, as weights before -> after ('-' when there was or is no pool) followed by\n"
+	"the other changes: ttl, policy, answers, preview, the health check and its settings,\n"
+	"all-down, groups added (+group) or removed (-group), and targets added (+ADDR) or\n"
+	"removed (-ADDR). A drain or undrain leaves the pool as it was: 'pool unchanged (...)'.\n"
 	"\n"
 	"--json prints {\"history\": [ENTRY...]}, each ENTRY with seq, time, time_ms, actor,\n"
 	"name, zone, type, action, summary (the text above), and before and after (pool\n"
@@ -63,12 +79,78 @@ static const char history_usage[] =
 /* ------------------------------------------------------------------------------------------
  * status */
 
-static void print_status(const MDB_val *key, const ct_pool_t *pool)
+/* One setting of the check (ct_checktext_foreach): what is checked on one line, how often and
+ * what follows on the next. */
+static void print_setting(int key, const char *value, void *arg)
+{
+	const char *sep = key == CT_CHECKKEY_CHECK      ? ""
+	                  : key == CT_CHECKKEY_INTERVAL ? "\n  "
+	                                                : "  ";
+	if (value == NULL) {
+		printf("%s%s", sep, ct_checktext_key_name(key));
+	} else if (key == CT_CHECKKEY_BODY) {
+		printf("%s%s \"%s\"", sep, ct_checktext_key_name(key), value);
+	} else {
+		printf("%s%s %s", sep, ct_checktext_key_name(key), value);
+	}
+}
+
+/* The health check, then a line per target: state, drain, since, last check, error. */
+static void print_targets(const ct_pool_t *pool, const ct_poolhealth_t *ph, int gw)
+{
+	char addr[CT_POOLTEXT_ADDRLEN], since[CT_POOLTEXT_TIMELEN], last[CT_POOLTEXT_TIMELEN];
+	char latency[16];
+	int aw = 6;
+	fputs("  ", stdout);
+	if (pool->check.kind == CT_CHECK_NONE) {
+		printf("check none (targets count as up unless drained)  all-down %s",
+		       ct_checktext_all_down(pool));
+	} else {
+		ct_checktext_foreach(pool, print_setting, NULL);
+	}
+	fputc('\n', stdout);
+	for (int g = 0; g < pool->ngroups; g++) {
+		for (int t = 0; t < pool->groups[g].ntargets; t++) {
+			int n = (int)strlen(
+			    ct_pooltext_addr_str(pool->type, pool->groups[g].targets[t], addr));
+			aw = n > aw ? n : aw;
+		}
+	}
+	if (ph->targets > 0) {
+		printf("  %-*s  %-*s  %-7s  %-7s  %-20s  %-20s  %-6s  %9s  %s\n", aw, "TARGET", gw,
+		       "GROUP", "STATE", "DRAINED", "SINCE", "LAST CHECK", "RESULT", "LATENCY",
+		       "ERROR");
+	}
+	for (int g = 0; g < pool->ngroups; g++) {
+		for (int t = 0; t < pool->groups[g].ntargets; t++) {
+			const ct_health_t *h = &ph->target[g][t];
+			bool checked = h->last_ms != 0;
+			snprintf(latency, sizeof(latency), "%.1f ms", h->latency_us / 1000.0);
+			printf("  %-*s  %-*s  %-7s  %-7s  %-20s  %-20s  %-6s  %9s  %s\n", aw,
+			       ct_pooltext_addr_str(pool->type, pool->groups[g].targets[t], addr),
+			       gw, pool->groups[g].name, ct_poolhealth_state_name(h->state),
+			       h->drained ? "yes" : "no",
+			       h->since_ms ? ct_pooltext_time(h->since_ms, since) : "-",
+			       checked ? ct_pooltext_time(h->last_ms, last) : "-",
+			       !checked     ? "-"
+			       : h->last_ok ? "ok"
+			                    : "failed",
+			       checked ? latency : "-", h->error[0] ? h->error : "-");
+		}
+	}
+	const char *mode = ct_poolhealth_mode_text(ph->mode);
+	if (mode != NULL) {
+		printf("  %s\n", mode);
+	}
+}
+
+static void print_status(const MDB_val *key, const ct_pool_t *pool, const ct_poolhealth_t *ph)
 {
 	uint8_t owner[CT_DNAME_MAXLEN];
 	uint16_t type;
 	char label[CT_POOLTEXT_LABELLEN], name[CT_DNAME_STRLEN], addr[CT_POOLTEXT_ADDRLEN];
 	char preview[CT_POOL_MAX_GROUPS][CT_DNAME_STRLEN + 2 * CT_POOL_NAMELEN + 2];
+	char healthy[16];
 	double share[CT_POOL_MAX_GROUPS];
 	int gw = 5, pw = 7;
 	bool zero = true;
@@ -96,12 +178,13 @@ static void print_status(const MDB_val *key, const ct_pool_t *pool)
 	} else {
 		printf("%u\n", pool->answers);
 	}
-	printf("  %-*s  %7s  %6s  %-*s  %s\n", gw, "GROUP", "WEIGHT", "SHARE", pw, "PREVIEW",
-	       "TARGETS");
+	printf("  %-*s  %7s  %6s  %7s  %-*s  %s\n", gw, "GROUP", "WEIGHT", "SHARE", "HEALTHY", pw,
+	       "PREVIEW", "TARGETS");
 	for (int g = 0; g < pool->ngroups; g++) {
 		const ct_pool_group_t *gr = &pool->groups[g];
-		printf("  %-*s  %7u  %5.1f%%  %-*s ", gw, gr->name, gr->weight, share[g], pw,
-		       preview[g]);
+		snprintf(healthy, sizeof(healthy), "%d/%u", ph->healthy[g], gr->ntargets);
+		printf("  %-*s  %7u  %5.1f%%  %7s  %-*s ", gw, gr->name, gr->weight, share[g],
+		       healthy, pw, preview[g]);
 		for (int t = 0; t < gr->ntargets; t++) {
 			printf(" %s", ct_pooltext_addr_str(type, gr->targets[t], addr));
 		}
@@ -110,13 +193,16 @@ static void print_status(const MDB_val *key, const ct_pool_t *pool)
 	if (zero) {
 		printf("  every weight is 0: the groups with targets share the answers equally\n");
 	}
+	print_targets(pool, ph, gw);
 }
 
 typedef struct {
 	uint16_t type; /* 0: every type */
 	json_t *pools; /* --json: the array to fill */
+	ct_txn_t *txn;
+	ct_poolhealth_t *ph; /* room for one pool's health */
 	int count;
-	bool failed;
+	int ret;
 } status_t;
 
 static bool status_one(const MDB_val *key, const ct_pool_t *pool, void *arg)
@@ -125,12 +211,18 @@ static bool status_one(const MDB_val *key, const ct_pool_t *pool, void *arg)
 	if (s->type != 0 && pool->type != s->type) {
 		return true;
 	}
+	s->ret = ct_poolhealth_read(s->txn, key->mv_data, key->mv_size, pool, s->ph);
+	if (s->ret != CT_EOK) {
+		return false;
+	}
 	if (s->pools != NULL) {
-		s->failed |= json_array_append_new(s->pools, ct_pooljson_pool(key, pool)) != 0;
-		return !s->failed;
+		if (json_array_append_new(s->pools, ct_pooljson_status(key, pool, s->ph)) != 0) {
+			s->ret = CT_ENOMEM;
+		}
+		return s->ret == CT_EOK;
 	}
 	printf("%s", s->count > 0 ? "\n" : "");
-	print_status(key, pool);
+	print_status(key, pool, s->ph);
 	s->count++;
 	return true;
 }
@@ -150,26 +242,28 @@ int ct_ctl_status(const ct_ctl_t *ctl, int argc, char **argv)
 	if (status >= 0) {
 		return status;
 	}
-	status_t s = { .type = cmd.type };
+	status_t s = { .type = cmd.type, .txn = &txn, .ph = malloc(sizeof(*s.ph)) };
 	json_t *doc = cmd.json ? ct_pooljson_doc("pools", &s.pools) : NULL;
 	ct_poolset_t *set = NULL;
-	bool ok = !cmd.json || doc != NULL;
-	if (ok && cmd.nops == 1) {
+	bool ok = (!cmd.json || doc != NULL) && s.ph != NULL;
+	if (!ok) {
+		ct_poolcmd_err(&cmd, "%s", ct_strerror(CT_ENOMEM));
+	} else if (cmd.nops == 1) {
 		/* the pools at NAME: read them all before printing anything */
 		set = malloc(sizeof(*set));
 		ok = set != NULL && ct_poolset_load(&cmd, &txn, owner, set) == CT_EOK;
-		for (int i = 0; ok && i < set->n; i++) {
+		for (int i = 0; ok && i < set->n && s.ret == CT_EOK; i++) {
 			MDB_val key = { set->klen[i], set->keys[i] };
 			status_one(&key, &set->pools[i], &s);
 		}
-	} else if (ok) {
+	} else {
 		int ret = ct_poolcmd_each(&txn, NULL, status_one, &s);
-		if (ret != CT_EOK) {
-			ct_ctl_txn_err(&st, ret, "status");
-			ok = false;
-		}
+		s.ret = s.ret != CT_EOK ? s.ret : ret;
 	}
-	ok = ok && !s.failed;
+	if (ok && s.ret != CT_EOK) {
+		ct_ctl_txn_err(&st, s.ret, "status");
+		ok = false;
+	}
 	status = ct_poolcmd_end(&cmd, &st, &txn, ok, "status");
 	if (status == CT_CTL_OK && cmd.json) {
 		status = ct_pooljson_print(doc);
@@ -180,6 +274,7 @@ int ct_ctl_status(const ct_ctl_t *ctl, int argc, char **argv)
 	}
 	json_decref(doc);
 	free(set);
+	free(s.ph);
 	return status;
 }
 
@@ -240,8 +335,8 @@ static bool history_one(const ct_history_t *h, void *arg)
 		printf("%-20s  %-*.*s  %-*s  %-*.*s  ", ct_pooltext_time(h->time_ms, when), hs->aw,
 		       (int)h->actor_len, h->actor, hs->pw, label, hs->cw, (int)h->action_len,
 		       h->action);
-		ct_pooltext_change(stdout, h->before_len > 0 ? &pools[0] : NULL,
-		                   h->after_len > 0 ? &pools[1] : NULL);
+		ct_pooltext_history_change(stdout, h, h->before_len > 0 ? &pools[0] : NULL,
+		                           h->after_len > 0 ? &pools[1] : NULL);
 		fputc('\n', stdout);
 		free(pools);
 	}

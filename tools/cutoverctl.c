@@ -27,14 +27,17 @@ static const char usage_text[] =
 	"  zone delete NAME                  remove a zone with its records and pools\n"
 	"\n"
 	"Pools (blue/green names; every change is recorded in history):\n"
-	"  pool set NAME --group G=ADDR,...  create or replace a pool\n"
+	"  pool set NAME --group G=ADDR,...  create or replace a pool, with --check a health check\n"
 	"  pool show NAME                    print a pool (as a pool file)\n"
 	"  pool list [ZONE]                  list the pools with their weights\n"
 	"  pool delete NAME                  remove a pool\n"
 	"  weight NAME GROUP=W...            set the groups' weights\n"
-	"  cutover NAME GROUP                send all traffic to GROUP in one step\n"
+	"  cutover NAME GROUP                send all traffic to GROUP in one step (when it is\n"
+	"                                    healthy, or with --force)\n"
 	"  rollback NAME                     undo the last change of a pool\n"
-	"  status [NAME]                     weights, shares of traffic and targets\n"
+	"  drain ADDR [--pool NAME]          take a target out of the answers, whatever its checks\n"
+	"  undrain ADDR [--pool NAME]        bring a drained target back\n"
+	"  status [NAME]                     weights, shares of traffic, targets and their health\n"
 	"  history [NAME] [--limit N]        who changed what, when, before and after\n"
 	"  apply FILE [--prune]              make the pools what a pool file says\n"
 	"  export-pools [ZONE]               print the pools as a pool file\n"
@@ -52,6 +55,7 @@ static const char usage_text[] =
 	"  cutoverctl --db /var/lib/cutover zone import zones/app.example.zone\n"
 	"  cutoverctl pool set api.app.example --group blue=192.0.2.10 --group green=192.0.2.20\n"
 	"  cutoverctl --actor alice weight api.app.example blue=90 green=10\n"
+	"  cutoverctl drain 192.0.2.10\n"
 	"  cutoverctl rollback api.app.example\n";
 /* clang-format on */
 
@@ -225,6 +229,8 @@ int main(int argc, char **argv)
 		{ "history", ct_ctl_history },
 		{ "apply", ct_ctl_apply },
 		{ "export-pools", ct_ctl_export_pools },
+		{ "drain", ct_ctl_drain },
+		{ "undrain", ct_ctl_undrain },
 	};
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		if (strcmp(argv[0], commands[i].name) == 0) {

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* cutoverctl: options, actor, pools at a name, transactions and reports of the pool commands. */
 #include "poolcmd.h"
+#include "poolhealth.h"
 #include "pooltext.h"
 #include "cutover/errcode.h"
 #include "cutover/wire.h"
@@ -252,6 +253,13 @@ int ct_poolcmd_put(const ct_poolcmd_t *cmd, ct_txn_t *txn, const uint8_t *owner,
 	char err[1024];
 	err[0] = '\0';
 	int ret = ct_pool_put(txn, owner, pool, cmd->actor, action, changed, err, sizeof(err));
+	if (ret == CT_EOK && *changed) {
+		uint8_t key[CT_RR_KEY_MAXLEN];
+		size_t klen;
+		ret = ct_pool_key(txn, owner, pool->type, key, &klen, err, sizeof(err));
+		ret = ret == CT_EOK ? ct_poolhealth_sync(txn, key, klen, pool) : ret;
+		err[0] = '\0';
+	}
 	if (ret != CT_EOK && err[0] != '\0') {
 		ct_poolcmd_err(cmd, "%s", err);
 	} else if (ret != CT_EOK) {

@@ -87,8 +87,9 @@ int ct_poolset_load(const ct_poolcmd_t *cmd, ct_txn_t *txn, const uint8_t *owner
                     ct_poolset_t *set);
 
 /*
- * Store pool as a change by cmd (ct_pool_put with cmd->actor and action); on failure prints
- * "<name>: <why>" and returns the error (the transaction then commits nothing).
+ * Store pool as a change by cmd (ct_pool_put with cmd->actor and action, then
+ * ct_poolhealth_sync when it changed); on failure prints "<name>: <why>" and returns the error
+ * (the transaction then commits nothing).
  */
 int ct_poolcmd_put(const ct_poolcmd_t *cmd, ct_txn_t *txn, const uint8_t *owner,
                    const ct_pool_t *pool, const char *action, bool *changed);

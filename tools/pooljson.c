@@ -125,6 +125,67 @@ json_t *ct_pooljson_pool(const MDB_val *key, const ct_pool_t *pool)
 	return split_key(key, owner, &type, apex) ? pool_json(owner, apex, pool) : NULL;
 }
 
+/* A time in milliseconds as ISO 8601, or null for 0 (never). */
+static json_t *time_json(uint64_t ms)
+{
+	char when[CT_POOLTEXT_TIMELEN];
+	return ms != 0 ? json_string(ct_pooltext_time(ms, when)) : json_null();
+}
+
+static json_t *target_json(uint16_t type, const uint8_t *addr, const ct_health_t *h)
+{
+	char text[CT_POOLTEXT_ADDRLEN];
+	bool checked = h->last_ms != 0;
+	json_t *o = json_object();
+	bool good =
+	    o != NULL && set(o, "address", json_string(ct_pooltext_addr_str(type, addr, text))) &&
+	    set(o, "state", json_string(ct_poolhealth_state_name(h->state))) &&
+	    set(o, "drained", json_boolean(h->drained)) &&
+	    set(o, "healthy", json_boolean(ct_health_serves(h))) &&
+	    set(o, "since", time_json(h->since_ms)) &&
+	    set(o, "since_ms", h->since_ms ? json_integer((json_int_t)h->since_ms) : json_null()) &&
+	    set(o, "last_check", time_json(h->last_ms)) &&
+	    set(o, "last_check_ms", checked ? json_integer((json_int_t)h->last_ms) : json_null()) &&
+	    set(o, "last_ok", checked ? json_boolean(h->last_ok) : json_null()) &&
+	    set(o, "latency_us", checked ? json_integer(h->latency_us) : json_null()) &&
+	    set(o, "ok_run", json_integer(h->ok_run)) &&
+	    set(o, "fail_run", json_integer(h->fail_run)) &&
+	    set(o, "error", text_or_null(h->error));
+	if (!good) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+json_t *ct_pooljson_status(const MDB_val *key, const ct_pool_t *pool, const ct_poolhealth_t *ph)
+{
+	json_t *o = ct_pooljson_pool(key, pool);
+	json_t *groups = o != NULL ? json_object_get(o, "groups") : NULL;
+	bool good = groups != NULL;
+	for (int g = 0; good && g < pool->ngroups; g++) {
+		json_t *gr = json_array_get(groups, (size_t)g), *targets = json_array();
+		good = gr != NULL && targets != NULL;
+		for (int t = 0; good && t < pool->groups[g].ntargets; t++) {
+			good = json_array_append_new(
+			           targets, target_json(pool->type, pool->groups[g].targets[t],
+			                                &ph->target[g][t])) == 0;
+		}
+		if (good && set(gr, "healthy", json_integer(ph->healthy[g]))) {
+			good = set(gr, "health", targets); /* it takes targets, even on failure */
+		} else {
+			good = false;
+			json_decref(targets);
+		}
+	}
+	good = good && set(o, "answering", json_string(ct_poolhealth_mode_name(ph->mode)));
+	if (!good) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
 /* The pool in a history value, decoded into *pool; NULL for an empty value. */
 static const ct_pool_t *history_pool(const uint8_t *val, size_t len, ct_pool_t *pool, bool *bad)
 {
@@ -153,7 +214,7 @@ json_t *ct_pooljson_history(const ct_history_t *h)
 	size_t slen = 0;
 	FILE *s = open_memstream(&summary, &slen);
 	if (s != NULL) {
-		ct_pooltext_change(s, before, after);
+		ct_pooltext_history_change(s, h, before, after);
 		fclose(s);
 	}
 	json_t *o = json_object();

@@ -5,6 +5,7 @@
 #include <jansson.h>
 #include <stdint.h>
 
+#include "poolhealth.h"
 #include "cutover/history.h"
 #include "cutover/pool.h"
 
@@ -20,9 +21,18 @@
 json_t *ct_pooljson_pool(const MDB_val *key, const ct_pool_t *pool);
 
 /*
+ * The pool as ct_pooljson_pool makes it, with its health: each group also has healthy (the
+ * count of its targets that serve) and health: [{ address, state ("up"/"down"/"unknown"),
+ * drained, healthy, since, since_ms, last_check, last_check_ms, last_ok, latency_us, ok_run,
+ * fail_run, error }] (times ISO 8601 UTC; null when never), and the pool has answering
+ * (ct_poolhealth_mode_name). New reference; NULL when out of memory.
+ */
+json_t *ct_pooljson_status(const MDB_val *key, const ct_pool_t *pool, const ct_poolhealth_t *ph);
+
+/*
  * A history entry as a JSON object (new reference, NULL when out of memory or when its
  * values cannot be decoded): seq, time (ISO 8601 UTC), time_ms, actor, name, zone, type,
- * action, summary (as ct_pooltext_change), before and after (pool objects, or null).
+ * action, summary (as ct_pooltext_history_change), before and after (pool objects, or null).
  */
 json_t *ct_pooljson_history(const ct_history_t *h);
 

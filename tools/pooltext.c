@@ -239,6 +239,19 @@ void ct_pooltext_change(FILE *out, const ct_pool_t *b, const ct_pool_t *a)
 	}
 }
 
+void ct_pooltext_history_change(FILE *out, const ct_history_t *h, const ct_pool_t *before,
+                                const ct_pool_t *after)
+{
+	if (before != NULL && after != NULL && h->before_len == h->after_len &&
+	    memcmp(h->before, h->after, h->after_len) == 0) {
+		fputs("pool unchanged (", out);
+		ct_pooltext_weights(out, after);
+		fputc(')', out);
+		return;
+	}
+	ct_pooltext_change(out, before, after);
+}
+
 void ct_pooltext_shares(const ct_pool_t *pool, double *share)
 {
 	uint64_t total = 0;

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "cutover/history.h"
 #include "cutover/pool.h"
 
 #define CT_POOLTEXT_ADDRLEN 46 /* INET6_ADDRSTRLEN */
@@ -42,6 +43,13 @@ void ct_pooltext_weights(FILE *out, const ct_pool_t *pool);
  * before or after may be NULL (created, deleted).
  */
 void ct_pooltext_change(FILE *out, const ct_pool_t *before, const ct_pool_t *after);
+
+/*
+ * The summary of a history entry on out: as ct_pooltext_change, but "pool unchanged (blue=100
+ * green=0)" when the entry changed no pool (drain and undrain keep it as it was).
+ */
+void ct_pooltext_history_change(FILE *out, const ct_history_t *h, const ct_pool_t *before,
+                                const ct_pool_t *after);
 
 /*
  * The share of answers, in percent, each group gets from cutoverd while all targets are up

@@ -134,7 +134,8 @@ for my $z ($ZONE, zone_path('app.example')) {
 }
 
 my @POOL_KEYS = qw(all_down answers check groups name policy preview preview_prefix ttl type zone);
-my @GROUP_KEYS = qw(name preview_name share targets weight);
+my @STATUS_KEYS = sort(@POOL_KEYS, 'answering'); # status --json adds the health (health_cli.t)
+my @GROUP_KEYS = qw(health healthy name preview_name share targets weight);
 my @ENTRY_KEYS = qw(action actor after before name seq summary time time_ms type zone);
 
 # ---------------------------------------------------------------------------------------------
@@ -179,7 +180,7 @@ subtest 'pool set creates a pool with the documented defaults' => sub {
 	is(serial(), $s + 1, 'the zone serial went up by one');
 	my $p = pool_json('api.pools.test');
 	ok($p, 'status --json parses') or return;
-	is_deeply([ sort keys %$p ], \@POOL_KEYS, 'a pool object has the documented keys');
+	is_deeply([ sort keys %$p ], \@STATUS_KEYS, 'a pool object has the documented keys');
 	is_deeply([ sort keys %{ $p->{groups}[0] } ], \@GROUP_KEYS,
 		  'a group object has the documented keys');
 	is($p->{name}, 'api.pools.test.', 'name');
@@ -533,9 +534,9 @@ subtest 'pool show, pool list, status' => sub {
 
 	$r = ctl(qw(status api.pools.test));
 	is($r->{exit}, 0, 'status NAME') or diag(show($r));
-	like($r->{out}, qr/^api\.pools\.test\. A  policy weighted  ttl 30  answers all\n  GROUP\s+WEIGHT\s+SHARE\s+PREVIEW\s+TARGETS\n  blue\s+60\s+60\.0%\s+blue\.api\.pools\.test\.\s+192\.0\.2\.10 192\.0\.2\.11\n  green\s+40\s+40\.0%\s+green\.api\.pools\.test\.\s+198\.51\.100\.10\n/m,
+	like($r->{out}, qr/^api\.pools\.test\. A  policy weighted  ttl 30  answers all\n  GROUP\s+WEIGHT\s+SHARE\s+HEALTHY\s+PREVIEW\s+TARGETS\n  blue\s+60\s+60\.0%\s+2\/2\s+blue\.api\.pools\.test\.\s+192\.0\.2\.10 192\.0\.2\.11\n  green\s+40\s+40\.0%\s+1\/1\s+green\.api\.pools\.test\.\s+198\.51\.100\.10\n/m,
 	     'a table per pool: weight, share, preview name, targets');
-	like($r->{out}, qr/spare\s+0\s+0\.0%\s+pv-spare\.api\.pools\.test\.\s+\(none: never answered\)/,
+	like($r->{out}, qr/spare\s+0\s+0\.0%\s+0\/0\s+pv-spare\.api\.pools\.test\.\s+\(none: never answered\)/,
 	     'a group without targets');
 	$doc = json_of(ctl(qw(status --json)));
 	ok($doc && @{ $doc->{pools} } >= 5, 'status --json lists every pool');
