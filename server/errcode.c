@@ -3,6 +3,8 @@
 #include "cutover/errcode.h"
 
 #include <lmdb.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 const char *ct_strerror(int code)
@@ -63,4 +65,13 @@ int ct_err_from_mdb(int rc)
 		}
 		return CT_EDB;
 	}
+}
+
+int ct_errf(char *err, size_t errlen, int ret, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return ret;
 }

@@ -5,19 +5,8 @@
 
 #include <string.h>
 
-static void put64(uint8_t *p, uint64_t v)
-{
-	ct_put32(p, (uint32_t)(v >> 32));
-	ct_put32(p + 4, (uint32_t)v);
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	return (uint64_t)ct_get32(p) << 32 | ct_get32(p + 4);
-}
-
 size_t ct_health_key(uint8_t *out, const uint8_t *pool_key, size_t pool_len, const uint8_t *addr,
-		     size_t addr_len)
+                     size_t addr_len)
 {
 	memcpy(out, pool_key, pool_len);
 	memcpy(out + pool_len, addr, addr_len);
@@ -32,8 +21,8 @@ size_t ct_health_encode(const ct_health_t *h, uint8_t *buf)
 	buf[0] = CT_VALUE_VERSION;
 	buf[1] = h->state;
 	buf[2] = (uint8_t)((h->drained ? 0x01 : 0) | (h->last_ok ? 0x02 : 0));
-	put64(buf + 3, h->since_ms);
-	put64(buf + 11, h->last_ms);
+	ct_put64(buf + 3, h->since_ms);
+	ct_put64(buf + 11, h->last_ms);
 	ct_put16(buf + 19, h->ok_run);
 	ct_put16(buf + 21, h->fail_run);
 	ct_put32(buf + 23, h->latency_us);
@@ -53,8 +42,8 @@ int ct_health_parse(const MDB_val *val, ct_health_t *h)
 	h->state = v[1];
 	h->drained = (v[2] & 0x01) != 0;
 	h->last_ok = (v[2] & 0x02) != 0;
-	h->since_ms = get64(v + 3);
-	h->last_ms = get64(v + 11);
+	h->since_ms = ct_get64(v + 3);
+	h->last_ms = ct_get64(v + 11);
 	h->ok_run = ct_get16(v + 19);
 	h->fail_run = ct_get16(v + 21);
 	h->latency_us = ct_get32(v + 23);
@@ -64,7 +53,7 @@ int ct_health_parse(const MDB_val *val, ct_health_t *h)
 }
 
 bool ct_health_get(ct_txn_t *txn, const uint8_t *pool_key, size_t pool_len, const uint8_t *addr,
-		   size_t addr_len, ct_health_t *h)
+                   size_t addr_len, ct_health_t *h)
 {
 	uint8_t key[CT_HEALTH_KEY_MAX];
 	size_t klen = ct_health_key(key, pool_key, pool_len, addr, addr_len);
@@ -81,7 +70,7 @@ bool ct_health_get(ct_txn_t *txn, const uint8_t *pool_key, size_t pool_len, cons
 }
 
 void ct_health_put(ct_txn_t *txn, const uint8_t *pool_key, size_t pool_len, const uint8_t *addr,
-		   size_t addr_len, const ct_health_t *h)
+                   size_t addr_len, const ct_health_t *h)
 {
 	uint8_t key[CT_HEALTH_KEY_MAX], val[64 + CT_HEALTH_ERRLEN];
 	size_t klen = ct_health_key(key, pool_key, pool_len, addr, addr_len);
@@ -89,7 +78,7 @@ void ct_health_put(ct_txn_t *txn, const uint8_t *pool_key, size_t pool_len, cons
 }
 
 int ct_health_pool_mask(ct_txn_t *txn, const uint8_t *pool_key, size_t pool_len,
-			const ct_pool_view_t *pool, bool out[][CT_POOL_MAX_TARGETS])
+                        const ct_pool_view_t *pool, bool out[][CT_POOL_MAX_TARGETS])
 {
 	for (int g = 0; g < pool->ngroups; g++) {
 		for (int t = 0; t < pool->groups[g].ntargets; t++) {
@@ -114,7 +103,7 @@ int ct_health_pool_mask(ct_txn_t *txn, const uint8_t *pool_key, size_t pool_len,
 			const ct_pool_group_view_t *gr = &pool->groups[g];
 			for (int t = 0; t < gr->ntargets; t++) {
 				if (memcmp(gr->addrs + (size_t)t * pool->addr_len, addr,
-					   pool->addr_len) == 0) {
+				           pool->addr_len) == 0) {
 					out[g][t] = false;
 					down++;
 				}

@@ -7,20 +7,9 @@
 #include <string.h>
 #include <time.h>
 
-static void put64(uint8_t *p, uint64_t v)
-{
-	ct_put32(p, (uint32_t)(v >> 32));
-	ct_put32(p + 4, (uint32_t)v);
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	return (uint64_t)ct_get32(p) << 32 | ct_get32(p + 4);
-}
-
 void ct_history_append(ct_txn_t *txn, const char *actor, const uint8_t *object, size_t object_len,
-		       const char *action, const void *before, size_t before_len, const void *after,
-		       size_t after_len)
+                       const char *action, const void *before, size_t before_len, const void *after,
+                       size_t after_len)
 {
 	if (txn->ret != CT_EOK) {
 		return;
@@ -32,7 +21,7 @@ void ct_history_append(ct_txn_t *txn, const char *actor, const uint8_t *object, 
 			txn->ret = CT_EDBCORRUPT;
 			return;
 		}
-		seq = get64(k.mv_data) + 1;
+		seq = ct_get64(k.mv_data) + 1;
 	}
 	size_t alen = strlen(actor), aclen = strlen(action);
 	if (alen > 255) {
@@ -51,7 +40,7 @@ void ct_history_append(ct_txn_t *txn, const char *actor, const uint8_t *object, 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	uint8_t *p = buf;
 	*p++ = CT_VALUE_VERSION;
-	put64(p, (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
+	ct_put64(p, (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
 	p += 8;
 	*p++ = (uint8_t)alen;
 	memcpy(p, actor, alen);
@@ -72,7 +61,7 @@ void ct_history_append(ct_txn_t *txn, const char *actor, const uint8_t *object, 
 		memcpy(p + 4, after, after_len);
 	}
 	uint8_t key[8];
-	put64(key, seq);
+	ct_put64(key, seq);
 	ct_txn_put(txn, txn->store->history, key, sizeof(key), buf, len);
 	free(buf);
 }
@@ -83,8 +72,8 @@ int ct_history_parse(const MDB_val *key, const MDB_val *val, ct_history_t *h)
 	if (key->mv_size != 8 || val->mv_size < 1 + 8 + 1 || p[0] != CT_VALUE_VERSION) {
 		return CT_EDBCORRUPT;
 	}
-	h->seq = get64(key->mv_data);
-	h->time_ms = get64(p + 1);
+	h->seq = ct_get64(key->mv_data);
+	h->time_ms = ct_get64(p + 1);
 	p += 9;
 	h->actor_len = *p++;
 	h->actor = (const char *)p;
@@ -124,7 +113,7 @@ int ct_history_parse(const MDB_val *key, const MDB_val *val, ct_history_t *h)
 }
 
 int ct_history_foreach(ct_txn_t *txn, const uint8_t *object, size_t object_len,
-		       bool (*cb)(const ct_history_t *h, void *arg), void *arg)
+                       bool (*cb)(const ct_history_t *h, void *arg), void *arg)
 {
 	MDB_val k, v;
 	for (bool found = ct_txn_last(txn, txn->store->history, &k, &v); found;

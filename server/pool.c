@@ -143,7 +143,8 @@ int ct_pool_decode(const void *data, size_t len, ct_pool_t *pool)
 		gr->weight = v.groups[g].weight;
 		gr->ntargets = v.groups[g].ntargets;
 		for (int t = 0; t < gr->ntargets; t++) {
-			memcpy(gr->targets[t], v.groups[g].addrs + (size_t)t * v.addr_len, v.addr_len);
+			memcpy(gr->targets[t], v.groups[g].addrs + (size_t)t * v.addr_len,
+			       v.addr_len);
 		}
 	}
 	return ct_pool_check_parse(&v, &pool->check);
@@ -196,18 +197,6 @@ size_t ct_pool_encode(const ct_pool_t *pool, uint8_t *buf)
 	return (size_t)(p - buf);
 }
 
-static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return ret;
-}
-
 /* Group names and the preview prefix become DNS label text: letters, digits, '-' and '_'. */
 bool ct_pool_label_ok(const char *s, bool empty_ok)
 {
@@ -238,96 +227,104 @@ int ct_pool_group_find(const ct_pool_t *pool, const char *name)
 int ct_pool_check(const ct_pool_t *pool, char *err, size_t errlen)
 {
 	if (pool->type != CT_TYPE_A && pool->type != CT_TYPE_AAAA) {
-		return fail(err, errlen, CT_EINVAL, "pool type must be A or AAAA");
+		return ct_errf(err, errlen, CT_EINVAL, "pool type must be A or AAAA");
 	}
 	if (pool->policy > CT_POLICY_FAILOVER) {
-		return fail(err, errlen, CT_EINVAL, "policy must be weighted, sticky or failover");
+		return ct_errf(err, errlen, CT_EINVAL,
+		               "policy must be weighted, sticky or failover");
 	}
 	if (pool->ttl > 0x7FFFFFFF) {
-		return fail(err, errlen, CT_EINVAL, "TTL %u is above 2147483647 (RFC 2181 8)",
-			    pool->ttl);
+		return ct_errf(err, errlen, CT_EINVAL, "TTL %u is above 2147483647 (RFC 2181 8)",
+		               pool->ttl);
 	}
 	if (pool->ngroups == 0 || pool->ngroups > CT_POOL_MAX_GROUPS) {
-		return fail(err, errlen, CT_EINVAL, "a pool needs 1 to %d groups",
-			    CT_POOL_MAX_GROUPS);
+		return ct_errf(err, errlen, CT_EINVAL, "a pool needs 1 to %d groups",
+		               CT_POOL_MAX_GROUPS);
 	}
 	const ct_pool_check_t *c = &pool->check;
 	if (c->kind > CT_CHECK_HTTPS) {
-		return fail(err, errlen, CT_EINVAL, "check must be tcp, http or https");
+		return ct_errf(err, errlen, CT_EINVAL, "check must be tcp, http or https");
 	}
 	if (c->kind != CT_CHECK_NONE) {
 		if (c->port == 0) {
-			return fail(err, errlen, CT_EINVAL, "check port must be 1 to 65535");
+			return ct_errf(err, errlen, CT_EINVAL, "check port must be 1 to 65535");
 		}
 		if (c->interval_ms < CT_CHECK_MIN_INTERVAL || c->interval_ms > 3600000) {
-			return fail(err, errlen, CT_EINVAL,
-				    "check interval %u ms: must be 100 ms to 1 hour", c->interval_ms);
+			return ct_errf(err, errlen, CT_EINVAL,
+			               "check interval %u ms: must be 100 ms to 1 hour",
+			               c->interval_ms);
 		}
 		if (c->timeout_ms < 10 || c->timeout_ms > c->interval_ms) {
-			return fail(err, errlen, CT_EINVAL,
-				    "check timeout %u ms: must be 10 ms up to the interval (%u ms)",
-				    c->timeout_ms, c->interval_ms);
+			return ct_errf(
+			    err, errlen, CT_EINVAL,
+			    "check timeout %u ms: must be 10 ms up to the interval (%u ms)",
+			    c->timeout_ms, c->interval_ms);
 		}
 		if (c->rise < 1 || c->fall < 1 || c->rise > 100 || c->fall > 100) {
-			return fail(err, errlen, CT_EINVAL, "check rise and fall must be 1 to 100");
+			return ct_errf(err, errlen, CT_EINVAL,
+			               "check rise and fall must be 1 to 100");
 		}
 		if (c->kind != CT_CHECK_TCP &&
 		    (c->status_min < 100 || c->status_max > 599 || c->status_min > c->status_max)) {
-			return fail(err, errlen, CT_EINVAL,
-				    "check status range %u-%u: must lie within 100-599",
-				    c->status_min, c->status_max);
+			return ct_errf(err, errlen, CT_EINVAL,
+			               "check status range %u-%u: must lie within 100-599",
+			               c->status_min, c->status_max);
 		}
 		if (c->kind != CT_CHECK_TCP && c->path[0] != '\0' && c->path[0] != '/') {
-			return fail(err, errlen, CT_EINVAL, "check path '%s' must start with '/'",
-				    c->path);
+			return ct_errf(err, errlen, CT_EINVAL,
+			               "check path '%s' must start with '/'", c->path);
 		}
 		for (const char *t = c->path; *t; t++) {
 			if (*t <= ' ' || *t == 0x7f) {
-				return fail(err, errlen, CT_EINVAL,
-					    "check path must not hold spaces or control characters");
+				return ct_errf(
+				    err, errlen, CT_EINVAL,
+				    "check path must not hold spaces or control characters");
 			}
 		}
 		for (const char *t = c->host; *t; t++) {
 			if (*t <= ' ' || *t == 0x7f) {
-				return fail(err, errlen, CT_EINVAL,
-					    "check host must not hold spaces or control characters");
+				return ct_errf(
+				    err, errlen, CT_EINVAL,
+				    "check host must not hold spaces or control characters");
 			}
 		}
 	}
 	if (!ct_pool_label_ok(pool->preview_prefix, true)) {
-		return fail(err, errlen, CT_EINVAL,
-			    "preview prefix '%s': use letters, digits, '-' and '_' only",
-			    pool->preview_prefix);
+		return ct_errf(err, errlen, CT_EINVAL,
+		               "preview prefix '%s': use letters, digits, '-' and '_' only",
+		               pool->preview_prefix);
 	}
 	for (int g = 0; g < pool->ngroups; g++) {
 		const ct_pool_group_t *gr = &pool->groups[g];
 		if (!ct_pool_label_ok(gr->name, false)) {
-			return fail(err, errlen, CT_EINVAL,
-				    "group name '%s': 1 to %d letters, digits, '-' or '_'", gr->name,
-				    CT_POOL_NAMELEN);
+			return ct_errf(err, errlen, CT_EINVAL,
+			               "group name '%s': 1 to %d letters, digits, '-' or '_'",
+			               gr->name, CT_POOL_NAMELEN);
 		}
 		if (strlen(pool->preview_prefix) + strlen(gr->name) > CT_POOL_NAMELEN) {
-			return fail(err, errlen, CT_EINVAL,
-				    "preview label '%s%s' is longer than %d characters",
-				    pool->preview_prefix, gr->name, CT_POOL_NAMELEN);
+			return ct_errf(err, errlen, CT_EINVAL,
+			               "preview label '%s%s' is longer than %d characters",
+			               pool->preview_prefix, gr->name, CT_POOL_NAMELEN);
 		}
 		if (ct_pool_group_find(pool, gr->name) != g) {
-			return fail(err, errlen, CT_EINVAL, "group '%s' is named twice", gr->name);
+			return ct_errf(err, errlen, CT_EINVAL, "group '%s' is named twice",
+			               gr->name);
 		}
 		if (gr->weight > CT_POOL_MAX_WEIGHT) {
-			return fail(err, errlen, CT_EINVAL, "group '%s': weight %u is above %d",
-				    gr->name, gr->weight, CT_POOL_MAX_WEIGHT);
+			return ct_errf(err, errlen, CT_EINVAL, "group '%s': weight %u is above %d",
+			               gr->name, gr->weight, CT_POOL_MAX_WEIGHT);
 		}
 		if (gr->ntargets > CT_POOL_MAX_TARGETS) {
-			return fail(err, errlen, CT_EINVAL, "group '%s': at most %d targets", gr->name,
-				    CT_POOL_MAX_TARGETS);
+			return ct_errf(err, errlen, CT_EINVAL, "group '%s': at most %d targets",
+			               gr->name, CT_POOL_MAX_TARGETS);
 		}
 		size_t alen = pool->type == CT_TYPE_AAAA ? 16 : 4;
 		for (int t = 0; t < gr->ntargets; t++) {
 			for (int u = 0; u < t; u++) {
 				if (memcmp(gr->targets[t], gr->targets[u], alen) == 0) {
-					return fail(err, errlen, CT_EINVAL,
-						    "group '%s': a target is listed twice", gr->name);
+					return ct_errf(err, errlen, CT_EINVAL,
+					               "group '%s': a target is listed twice",
+					               gr->name);
 				}
 			}
 		}
@@ -336,15 +333,15 @@ int ct_pool_check(const ct_pool_t *pool, char *err, size_t errlen)
 }
 
 int ct_pool_key(ct_txn_t *txn, const uint8_t *owner, uint16_t type, uint8_t *key, size_t *klen,
-		char *err, size_t errlen)
+                char *err, size_t errlen)
 {
 	uint8_t okey[CT_KEY_MAXLEN];
 	size_t olen = ct_dname_key(owner, okey), apex_len;
 	if (!ct_zone_find(txn, okey, olen, &apex_len, NULL)) {
 		char text[CT_DNAME_STRLEN];
-		return fail(err, errlen, txn->ret != CT_EOK ? txn->ret : CT_ENOZONE,
-			    "%s is in no zone of this database; import its zone first",
-			    ct_dname_to_str(owner, text));
+		return ct_errf(err, errlen, txn->ret != CT_EOK ? txn->ret : CT_ENOZONE,
+		               "%s is in no zone of this database; import its zone first",
+		               ct_dname_to_str(owner, text));
 	}
 	*klen = ct_rr_key(key, okey, olen, apex_len, type);
 	return CT_EOK;
@@ -424,7 +421,7 @@ static bool is_ref_to_owner(const MDB_val *v, const uint8_t *pkey, size_t pklen)
  * (both families of a name share its preview names).
  */
 static int check_conflicts(ct_txn_t *txn, const uint8_t *owner, const ct_pool_view_t *v,
-			   const uint8_t *pkey, size_t pklen, char *err, size_t errlen)
+                           const uint8_t *pkey, size_t pklen, char *err, size_t errlen)
 {
 	ct_store_t *st = txn->store;
 	char text[CT_DNAME_STRLEN];
@@ -440,18 +437,20 @@ static int check_conflicts(ct_txn_t *txn, const uint8_t *owner, const ct_pool_vi
 		if (ct_txn_get(txn, st->rrsets, key, klen, &val)) {
 			uint8_t cut[CT_DNAME_MAXLEN];
 			ct_dname_from_key(okey, plen, cut);
-			return fail(err, errlen, CT_EEXIST,
-				    "%s is at or below the delegation %s: its answers would never "
-				    "be served", ct_dname_to_str(owner, text),
-				    ct_dname_to_str(cut, (char[CT_DNAME_STRLEN]){ 0 }));
+			return ct_errf(
+			    err, errlen, CT_EEXIST,
+			    "%s is at or below the delegation %s: its answers would never "
+			    "be served",
+			    ct_dname_to_str(owner, text),
+			    ct_dname_to_str(cut, (char[CT_DNAME_STRLEN]){ 0 }));
 		}
 	}
 	size_t klen = ct_rr_key(key, okey, olen, apex_len, v->type);
 	if (ct_txn_get(txn, st->rrsets, key, klen, &val) &&
 	    ((uint8_t *)val.mv_data)[0] != CT_VALUE_POOLREF) {
-		return fail(err, errlen, CT_EEXIST,
-			    "%s has static %s records; remove them from the zone first",
-			    ct_dname_to_str(owner, text), v->type == CT_TYPE_A ? "A" : "AAAA");
+		return ct_errf(err, errlen, CT_EEXIST,
+		               "%s has static %s records; remove them from the zone first",
+		               ct_dname_to_str(owner, text), v->type == CT_TYPE_A ? "A" : "AAAA");
 	}
 	/* A preview name of another pool (of either type) cannot hold a pool of its own: its
 	 * answers would depend on which of the two was written last. */
@@ -467,23 +466,24 @@ static int check_conflicts(ct_txn_t *txn, const uint8_t *owner, const ct_pool_vi
 			uint8_t other_owner[CT_DNAME_MAXLEN];
 			uint16_t other_type;
 			if (ct_pool_key_owner(&other, other_owner, &other_type) != CT_EOK) {
-				return fail(err, errlen, CT_EDBCORRUPT,
-					    "%s: a pool marker there cannot be read",
-					    ct_dname_to_str(owner, text));
+				return ct_errf(err, errlen, CT_EDBCORRUPT,
+				               "%s: a pool marker there cannot be read",
+				               ct_dname_to_str(owner, text));
 			}
-			return fail(err, errlen, CT_EEXIST,
-				    "%s is a preview name of the %s pool at %s; rename that group, "
-				    "set a preview prefix there, or turn its previews off",
-				    ct_dname_to_str(owner, text),
-				    other_type == CT_TYPE_AAAA ? "AAAA" : "A",
-				    ct_dname_to_str(other_owner, (char[CT_DNAME_STRLEN]){ 0 }));
+			return ct_errf(
+			    err, errlen, CT_EEXIST,
+			    "%s is a preview name of the %s pool at %s; rename that group, "
+			    "set a preview prefix there, or turn its previews off",
+			    ct_dname_to_str(owner, text), other_type == CT_TYPE_AAAA ? "AAAA" : "A",
+			    ct_dname_to_str(other_owner, (char[CT_DNAME_STRLEN]){ 0 }));
 		}
 	}
 	klen = ct_rr_key(key, okey, olen, apex_len, CT_TYPE_CNAME);
 	if (ct_txn_get(txn, st->rrsets, key, klen, &val)) {
-		return fail(err, errlen, CT_EEXIST,
-			    "%s has a CNAME, which must be the only record at its name (RFC 2181 10.1)",
-			    ct_dname_to_str(owner, text));
+		return ct_errf(
+		    err, errlen, CT_EEXIST,
+		    "%s has a CNAME, which must be the only record at its name (RFC 2181 10.1)",
+		    ct_dname_to_str(owner, text));
 	}
 	if (v->flags & CT_POOL_NO_PREVIEW) {
 		return txn->ret;
@@ -491,8 +491,9 @@ static int check_conflicts(ct_txn_t *txn, const uint8_t *owner, const ct_pool_vi
 	for (int g = 0; g < v->ngroups; g++) {
 		uint8_t pname[CT_DNAME_MAXLEN], pk[CT_KEY_MAXLEN], node[CT_RR_KEY_MAXLEN];
 		if (preview_owner(owner, v, g, pname) != CT_EOK) {
-			return fail(err, errlen, CT_ERANGE, "preview name of group '%.*s' is too long",
-				    v->groups[g].name_len, (const char *)v->groups[g].name);
+			return ct_errf(err, errlen, CT_ERANGE,
+			               "preview name of group '%.*s' is too long",
+			               v->groups[g].name_len, (const char *)v->groups[g].name);
 		}
 		size_t pklen2 = ct_dname_key(pname, pk);
 		nlen = ct_rr_key_node(node, pk, pklen2, apex_len);
@@ -502,10 +503,11 @@ static int check_conflicts(ct_txn_t *txn, const uint8_t *owner, const ct_pool_vi
 		     f = ct_txn_next(txn, st->rrsets, &k, &val)) {
 			/* the twin pool's preview markers (same owner, other type) are fine */
 			if (!is_ref_to_owner(&val, pkey, pklen)) {
-				return fail(err, errlen, CT_EEXIST,
-					    "preview name %s would shadow existing records there; "
-					    "rename the group, set a preview prefix, or turn previews off",
-					    ct_dname_to_str(pname, text));
+				return ct_errf(
+				    err, errlen, CT_EEXIST,
+				    "preview name %s would shadow existing records there; "
+				    "rename the group, set a preview prefix, or turn previews off",
+				    ct_dname_to_str(pname, text));
 			}
 		}
 	}
@@ -514,7 +516,7 @@ static int check_conflicts(ct_txn_t *txn, const uint8_t *owner, const ct_pool_vi
 
 /* Write (or with del, delete) the markers of the pool at owner. */
 static void markers(ct_txn_t *txn, const uint8_t *owner, const ct_pool_view_t *v,
-		    const uint8_t *pkey, size_t pklen, bool del)
+                    const uint8_t *pkey, size_t pklen, bool del)
 {
 	uint8_t okey[CT_KEY_MAXLEN], key[CT_RR_KEY_MAXLEN], ref[2 + CT_RR_KEY_MAXLEN];
 	size_t apex_len = key_apex_len(pkey, pklen);
@@ -524,7 +526,8 @@ static void markers(ct_txn_t *txn, const uint8_t *owner, const ct_pool_view_t *v
 		uint8_t pname[CT_DNAME_MAXLEN];
 		const uint8_t *name = owner;
 		if (g >= 0) {
-			if ((v->flags & CT_POOL_NO_PREVIEW) || preview_owner(owner, v, g, pname) != 0) {
+			if ((v->flags & CT_POOL_NO_PREVIEW) ||
+			    preview_owner(owner, v, g, pname) != 0) {
 				break;
 			}
 			name = pname;
@@ -545,7 +548,7 @@ static void markers(ct_txn_t *txn, const uint8_t *owner, const ct_pool_view_t *v
 }
 
 int ct_pool_put(ct_txn_t *txn, const uint8_t *owner, const ct_pool_t *pool, const char *actor,
-		const char *action, bool *changed, char *err, size_t errlen)
+                const char *action, bool *changed, char *err, size_t errlen)
 {
 	uint8_t pkey[CT_RR_KEY_MAXLEN];
 	size_t pklen;
@@ -554,8 +557,8 @@ int ct_pool_put(ct_txn_t *txn, const uint8_t *owner, const ct_pool_t *pool, cons
 	if (ret == CT_EOK && owner[0] == 1 && owner[1] == '*') {
 		/* RFC 4592: a wildcard owner synthesises answers; a pool answers one name only */
 		char text[CT_DNAME_STRLEN];
-		ret = fail(err, errlen, CT_EINVAL, "%s: a pool cannot be at a wildcard name",
-			   ct_dname_to_str(owner, text));
+		ret = ct_errf(err, errlen, CT_EINVAL, "%s: a pool cannot be at a wildcard name",
+		              ct_dname_to_str(owner, text));
 	}
 	if (ret == CT_EOK) {
 		ret = ct_pool_key(txn, owner, pool->type, pkey, &pklen, err, errlen);
@@ -575,7 +578,7 @@ int ct_pool_put(ct_txn_t *txn, const uint8_t *owner, const ct_pool_t *pool, cons
 	if (ct_txn_get(txn, txn->store->pools, pkey, pklen, &v)) {
 		if (v.mv_size > CT_POOL_VALUE_MAX ||
 		    ct_pool_view_parse(v.mv_data, v.mv_size, &old_view) != CT_EOK) {
-			ret = fail(err, errlen, CT_EDBCORRUPT, "the stored pool cannot be read");
+			ret = ct_errf(err, errlen, CT_EDBCORRUPT, "the stored pool cannot be read");
 			goto out;
 		}
 		old_len = v.mv_size;
@@ -606,7 +609,7 @@ out:
 }
 
 int ct_pool_delete(ct_txn_t *txn, const uint8_t *owner, uint16_t type, const char *actor,
-		   const char *action, char *err, size_t errlen)
+                   const char *action, char *err, size_t errlen)
 {
 	uint8_t pkey[CT_RR_KEY_MAXLEN];
 	size_t pklen;
@@ -618,10 +621,10 @@ int ct_pool_delete(ct_txn_t *txn, const uint8_t *owner, uint16_t type, const cha
 	char text[CT_DNAME_STRLEN];
 	if (!ct_txn_get(txn, txn->store->pools, pkey, pklen, &v)) {
 		return txn->ret = txn->ret != CT_EOK
-				      ? txn->ret
-				      : fail(err, errlen, CT_ENOTFOUND, "%s has no %s pool",
-					     ct_dname_to_str(owner, text),
-					     type == CT_TYPE_A ? "A" : "AAAA");
+		                      ? txn->ret
+		                      : ct_errf(err, errlen, CT_ENOTFOUND, "%s has no %s pool",
+		                                ct_dname_to_str(owner, text),
+		                                type == CT_TYPE_A ? "A" : "AAAA");
 	}
 	uint8_t *old = malloc(v.mv_size);
 	if (old == NULL) {
@@ -638,14 +641,14 @@ int ct_pool_delete(ct_txn_t *txn, const uint8_t *owner, uint16_t type, const cha
 	ct_txn_del(txn, txn->store->pools, pkey, pklen);
 	ct_txn_del_prefix(txn, txn->store->health, pkey, pklen); /* its targets' health goes too */
 	ct_history_append(txn, actor, pkey, pklen, action != NULL ? action : "pool delete", old,
-			  old_len, NULL, 0);
+	                  old_len, NULL, 0);
 	ct_zone_bump_serial(txn, pkey, key_apex_len(pkey, pklen));
 	free(old);
 	return txn->ret;
 }
 
 int ct_pool_restore_markers(ct_txn_t *txn, const uint8_t *apex_key, size_t apex_len, char *err,
-			    size_t errlen)
+                            size_t errlen)
 {
 	uint8_t prefix[CT_KEY_MAXLEN + 1];
 	memcpy(prefix, apex_key, apex_len);

@@ -10,34 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void put64(uint8_t *p, uint64_t v)
-{
-	ct_put32(p, (uint32_t)(v >> 32));
-	ct_put32(p + 4, (uint32_t)v);
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	return (uint64_t)ct_get32(p) << 32 | ct_get32(p + 4);
-}
-
-static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return ret;
-}
-
 size_t ct_shift_encode(const ct_shift_t *s, uint8_t **out)
 {
 	size_t glen = strlen(s->group), alen = strlen(s->actor), rlen = strlen(s->reason);
 	size_t len = 4 + glen + 1 + s->nsteps + 1 + 4 + 8 * 4 + 2 + 1 + 1 + alen + 1 + rlen + 4 +
-		     s->before_len;
+	             s->before_len;
 	uint8_t *b = malloc(len), *p = b;
 	if (b == NULL) {
 		return 0;
@@ -53,10 +30,10 @@ size_t ct_shift_encode(const ct_shift_t *s, uint8_t **out)
 	p += s->nsteps;
 	*p++ = s->done;
 	ct_put32(p, s->every_ms);
-	put64(p + 4, s->started_ms);
-	put64(p + 12, s->next_ms);
-	put64(p + 20, s->ended_ms);
-	put64(p + 28, s->paused_left_ms);
+	ct_put64(p + 4, s->started_ms);
+	ct_put64(p + 12, s->next_ms);
+	ct_put64(p + 20, s->ended_ms);
+	ct_put64(p + 28, s->paused_left_ms);
 	ct_put16(p + 36, s->min_healthy);
 	p[38] = s->rollback_on;
 	p += 39;
@@ -106,10 +83,10 @@ int ct_shift_parse(const MDB_val *val, ct_shift_t *s)
 	}
 	s->done = p[0];
 	s->every_ms = ct_get32(p + 1);
-	s->started_ms = get64(p + 5);
-	s->next_ms = get64(p + 13);
-	s->ended_ms = get64(p + 21);
-	s->paused_left_ms = get64(p + 29);
+	s->started_ms = ct_get64(p + 5);
+	s->next_ms = ct_get64(p + 13);
+	s->ended_ms = ct_get64(p + 21);
+	s->paused_left_ms = ct_get64(p + 29);
 	s->min_healthy = ct_get16(p + 37);
 	s->rollback_on = p[39];
 	p = get_text(p + 40, end, s->actor, sizeof(s->actor));
@@ -197,7 +174,7 @@ void ct_shift_weights(ct_pool_t *pool, int group, unsigned pct, const ct_pool_t 
 }
 
 int ct_shift_healthy(ct_txn_t *txn, const uint8_t *pkey, size_t pklen, const ct_pool_t *pool,
-		     int group, char *why, size_t whylen)
+                     int group, char *why, size_t whylen)
 {
 	int n = 0;
 	size_t alen = pool->type == 28 ? 16 : 4;
@@ -211,10 +188,10 @@ int ct_shift_healthy(ct_txn_t *txn, const uint8_t *pkey, size_t pklen, const ct_
 			n++;
 		} else if (why != NULL && why[0] == '\0') {
 			char addr[INET6_ADDRSTRLEN];
-			inet_ntop(alen == 4 ? AF_INET : AF_INET6, pool->groups[group].targets[t], addr,
-				  sizeof(addr));
+			inet_ntop(alen == 4 ? AF_INET : AF_INET6, pool->groups[group].targets[t],
+			          addr, sizeof(addr));
 			snprintf(why, whylen, "%s %s%s%s", addr, h.drained ? "drained" : "down",
-				 h.error[0] ? ": " : "", h.error);
+			         h.error[0] ? ": " : "", h.error);
 		}
 	}
 	return n;
@@ -222,7 +199,7 @@ int ct_shift_healthy(ct_txn_t *txn, const uint8_t *pkey, size_t pklen, const ct_
 
 /* The pool at a pools key, decoded, and its owner. */
 static int load_pool(ct_txn_t *txn, const uint8_t *pkey, size_t pklen, uint8_t *owner,
-		     ct_pool_t *pool)
+                     ct_pool_t *pool)
 {
 	MDB_val k = { pklen, (void *)pkey }, v;
 	uint16_t type;
@@ -237,7 +214,7 @@ static int load_pool(ct_txn_t *txn, const uint8_t *pkey, size_t pklen, uint8_t *
 
 /* Set the group's share to steps[done] and write the pool; history says which step. */
 static int apply_step(ct_txn_t *txn, const uint8_t *owner, ct_pool_t *pool, ct_shift_t *s,
-		      int group, const char *actor, uint64_t now_ms, char *err, size_t errlen)
+                      int group, const char *actor, uint64_t now_ms, char *err, size_t errlen)
 {
 	ct_pool_t *before = malloc(sizeof(*before));
 	if (before == NULL) {
@@ -249,7 +226,7 @@ static int apply_step(ct_txn_t *txn, const uint8_t *owner, ct_pool_t *pool, ct_s
 		ct_shift_weights(pool, group, pct, before);
 		char action[160];
 		snprintf(action, sizeof(action), "shift step %u of %u: %s %u%%", s->done + 1,
-			 s->nsteps, s->group, pct);
+		         s->nsteps, s->group, pct);
 		bool changed;
 		ret = ct_pool_put(txn, owner, pool, actor, action, &changed, err, errlen);
 	}
@@ -262,7 +239,7 @@ static int apply_step(ct_txn_t *txn, const uint8_t *owner, ct_pool_t *pool, ct_s
 		s->state = CT_SHIFT_DONE;
 		s->ended_ms = now_ms;
 		snprintf(s->reason, sizeof(s->reason), "completed: %s at %u%%", s->group,
-			 s->steps[s->nsteps - 1]);
+		         s->steps[s->nsteps - 1]);
 	} else {
 		s->next_ms = now_ms + s->every_ms;
 	}
@@ -270,7 +247,7 @@ static int apply_step(ct_txn_t *txn, const uint8_t *owner, ct_pool_t *pool, ct_s
 }
 
 int ct_shift_start(ct_txn_t *txn, const uint8_t *owner, uint16_t type, ct_shift_t *s,
-		   uint64_t now_ms, char *err, size_t errlen)
+                   uint64_t now_ms, char *err, size_t errlen)
 {
 	uint8_t pkey[CT_RR_KEY_MAXLEN];
 	size_t pklen;
@@ -280,13 +257,14 @@ int ct_shift_start(ct_txn_t *txn, const uint8_t *owner, uint16_t type, ct_shift_
 		return txn->ret = ret;
 	}
 	if (s->nsteps == 0 || s->nsteps > CT_SHIFT_MAX_STEPS) {
-		return txn->ret = fail(err, errlen, CT_EINVAL, "a shift needs 1 to %d steps",
-				       CT_SHIFT_MAX_STEPS);
+		return txn->ret = ct_errf(err, errlen, CT_EINVAL, "a shift needs 1 to %d steps",
+		                          CT_SHIFT_MAX_STEPS);
 	}
 	for (int i = 0; i < s->nsteps; i++) {
-		if (s->steps[i] < 1 || s->steps[i] > 100 || (i > 0 && s->steps[i] <= s->steps[i - 1])) {
-			return txn->ret = fail(err, errlen, CT_EINVAL,
-					       "steps must rise from 1 to at most 100 percent");
+		if (s->steps[i] < 1 || s->steps[i] > 100 ||
+		    (i > 0 && s->steps[i] <= s->steps[i - 1])) {
+			return txn->ret = ct_errf(err, errlen, CT_EINVAL,
+			                          "steps must rise from 1 to at most 100 percent");
 		}
 	}
 	ct_shift_t *cur = malloc(sizeof(*cur));
@@ -296,36 +274,37 @@ int ct_shift_start(ct_txn_t *txn, const uint8_t *owner, uint16_t type, ct_shift_
 		goto out;
 	}
 	if (ct_shift_get(txn, pkey, pklen, cur) == CT_EOK && ct_shift_active(cur)) {
-		ret = fail(err, errlen, CT_EEXIST,
-			   "%s already has a %s shift to %s (step %u of %u); pause, abort or roll "
-			   "it back first",
-			   ct_dname_to_str(owner, text),
-			   cur->state == CT_SHIFT_PAUSED ? "paused" : "running", cur->group, cur->done,
-			   cur->nsteps);
+		ret =
+		    ct_errf(err, errlen, CT_EEXIST,
+		            "%s already has a %s shift to %s (step %u of %u); pause, abort or roll "
+		            "it back first",
+		            ct_dname_to_str(owner, text),
+		            cur->state == CT_SHIFT_PAUSED ? "paused" : "running", cur->group,
+		            cur->done, cur->nsteps);
 		goto out;
 	}
 	uint8_t owner_copy[CT_DNAME_MAXLEN];
 	ret = load_pool(txn, pkey, pklen, owner_copy, pool);
 	if (ret != CT_EOK) {
 		if (ret == CT_ENOTFOUND) {
-			fail(err, errlen, ret, "%s has no %s pool", ct_dname_to_str(owner, text),
-			     type == 28 ? "AAAA" : "A");
+			ct_errf(err, errlen, ret, "%s has no %s pool", ct_dname_to_str(owner, text),
+			        type == 28 ? "AAAA" : "A");
 		}
 		goto out;
 	}
 	int g = ct_pool_group_find(pool, s->group);
 	if (g < 0) {
-		ret = fail(err, errlen, CT_ENOENT, "%s has no group '%s'",
-			   ct_dname_to_str(owner, text), s->group);
+		ret = ct_errf(err, errlen, CT_ENOENT, "%s has no group '%s'",
+		              ct_dname_to_str(owner, text), s->group);
 		goto out;
 	}
 	char why[200];
 	int healthy = ct_shift_healthy(txn, pkey, pklen, pool, g, why, sizeof(why));
 	if (healthy < (s->min_healthy ? s->min_healthy : 1)) {
-		ret = fail(err, errlen, CT_EINVAL,
-			   "group '%s' has %d healthy target%s, the shift needs %u%s%s", s->group,
-			   healthy, healthy == 1 ? "" : "s", s->min_healthy ? s->min_healthy : 1,
-			   why[0] ? "; " : "", why);
+		ret = ct_errf(err, errlen, CT_EINVAL,
+		              "group '%s' has %d healthy target%s, the shift needs %u%s%s",
+		              s->group, healthy, healthy == 1 ? "" : "s",
+		              s->min_healthy ? s->min_healthy : 1, why[0] ? "; " : "", why);
 		goto out;
 	}
 	s->before_len = ct_pool_encode(pool, s->before);
@@ -353,8 +332,8 @@ out:
 }
 
 /* End the shift with the pre-shift weights restored on the pool as it is now. */
-static int restore(ct_txn_t *txn, const uint8_t *pkey, size_t pklen, ct_shift_t *s,
-		   uint64_t now_ms, const char *actor, const char *reason, char *err, size_t errlen)
+static int restore(ct_txn_t *txn, const uint8_t *pkey, size_t pklen, ct_shift_t *s, uint64_t now_ms,
+                   const char *actor, const char *reason, char *err, size_t errlen)
 {
 	ct_pool_t *pool = malloc(sizeof(*pool)), *before = malloc(sizeof(*before));
 	uint8_t owner[CT_DNAME_MAXLEN];
@@ -388,7 +367,7 @@ static int restore(ct_txn_t *txn, const uint8_t *pkey, size_t pklen, ct_shift_t 
 }
 
 bool ct_shift_tick(ct_txn_t *txn, const uint8_t *pkey, size_t pklen, uint64_t now_ms, char *log,
-		   size_t loglen)
+                   size_t loglen)
 {
 	ct_shift_t *s = malloc(sizeof(*s));
 	ct_pool_t *pool = malloc(sizeof(*pool));
@@ -406,9 +385,9 @@ bool ct_shift_tick(ct_txn_t *txn, const uint8_t *pkey, size_t pklen, uint64_t no
 		s->state = CT_SHIFT_ABORTED;
 		s->ended_ms = now_ms;
 		snprintf(s->reason, sizeof(s->reason), "aborted: %s",
-			 ret == CT_ENOTFOUND ? "the pool was deleted"
-			 : ret == CT_EOK ? "the group was removed from the pool"
-					 : "the pool cannot be read");
+		         ret == CT_ENOTFOUND ? "the pool was deleted"
+		         : ret == CT_EOK     ? "the group was removed from the pool"
+		                             : "the pool cannot be read");
 		ct_shift_put(txn, pkey, pklen, s);
 		snprintf(log, loglen, "%s", s->reason);
 		wrote = true;
@@ -420,9 +399,9 @@ bool ct_shift_tick(ct_txn_t *txn, const uint8_t *pkey, size_t pklen, uint64_t no
 		if (s->rollback_on == CT_ROLLBACK_ON_UNHEALTHY) {
 			char reason[240];
 			snprintf(reason, sizeof(reason), "rolled back: %s",
-				 why[0] ? why : "no healthy target");
-			if (restore(txn, pkey, pklen, s, now_ms, "shift", reason, err, sizeof(err)) ==
-			    CT_EOK) {
+			         why[0] ? why : "no healthy target");
+			if (restore(txn, pkey, pklen, s, now_ms, "shift", reason, err,
+			            sizeof(err)) == CT_EOK) {
 				snprintf(log, loglen, "%s", reason);
 				wrote = true;
 			}
@@ -430,10 +409,11 @@ bool ct_shift_tick(ct_txn_t *txn, const uint8_t *pkey, size_t pklen, uint64_t no
 		goto out; /* rollback-on none: hold until the group is healthy again */
 	}
 	if (now_ms >= s->next_ms && s->done < s->nsteps) {
-		if (apply_step(txn, owner, pool, s, g, "shift", now_ms, err, sizeof(err)) == CT_EOK) {
+		if (apply_step(txn, owner, pool, s, g, "shift", now_ms, err, sizeof(err)) ==
+		    CT_EOK) {
 			ct_shift_put(txn, pkey, pklen, s);
-			snprintf(log, loglen, "step %u of %u: %s %u%%", s->done, s->nsteps, s->group,
-				 s->steps[s->done - 1]);
+			snprintf(log, loglen, "step %u of %u: %s %u%%", s->done, s->nsteps,
+			         s->group, s->steps[s->done - 1]);
 			wrote = txn->ret == CT_EOK;
 		}
 	}
@@ -446,23 +426,23 @@ out:
 	return wrote;
 }
 
-static int load_active(ct_txn_t *txn, const uint8_t *pkey, size_t pklen, ct_shift_t *s,
-		       char *err, size_t errlen)
+static int load_active(ct_txn_t *txn, const uint8_t *pkey, size_t pklen, ct_shift_t *s, char *err,
+                       size_t errlen)
 {
 	int ret = ct_shift_get(txn, pkey, pklen, s);
 	if (ret == CT_ENOTFOUND || (ret == CT_EOK && !ct_shift_active(s))) {
-		return fail(err, errlen, CT_ENOENT, "no shift is running on this pool");
+		return ct_errf(err, errlen, CT_ENOENT, "no shift is running on this pool");
 	}
 	return ret;
 }
 
 int ct_shift_pause(ct_txn_t *txn, const uint8_t *pkey, size_t pklen, uint64_t now_ms, char *err,
-		   size_t errlen)
+                   size_t errlen)
 {
 	ct_shift_t *s = malloc(sizeof(*s));
 	int ret = s ? load_active(txn, pkey, pklen, s, err, errlen) : CT_ENOMEM;
 	if (ret == CT_EOK && s->state == CT_SHIFT_PAUSED) {
-		ret = fail(err, errlen, CT_EEXIST, "the shift is already paused");
+		ret = ct_errf(err, errlen, CT_EEXIST, "the shift is already paused");
 	}
 	if (ret == CT_EOK) {
 		s->state = CT_SHIFT_PAUSED;
@@ -474,13 +454,13 @@ int ct_shift_pause(ct_txn_t *txn, const uint8_t *pkey, size_t pklen, uint64_t no
 	return ret != CT_EOK && txn->ret == CT_EOK ? (txn->ret = ret) : ret;
 }
 
-int ct_shift_resume(ct_txn_t *txn, const uint8_t *pkey, size_t pklen, uint64_t now_ms,
-		    char *err, size_t errlen)
+int ct_shift_resume(ct_txn_t *txn, const uint8_t *pkey, size_t pklen, uint64_t now_ms, char *err,
+                    size_t errlen)
 {
 	ct_shift_t *s = malloc(sizeof(*s));
 	int ret = s ? load_active(txn, pkey, pklen, s, err, errlen) : CT_ENOMEM;
 	if (ret == CT_EOK && s->state != CT_SHIFT_PAUSED) {
-		ret = fail(err, errlen, CT_EINVAL, "the shift is not paused");
+		ret = ct_errf(err, errlen, CT_EINVAL, "the shift is not paused");
 	}
 	if (ret == CT_EOK) {
 		s->state = CT_SHIFT_RUNNING;
@@ -494,7 +474,7 @@ int ct_shift_resume(ct_txn_t *txn, const uint8_t *pkey, size_t pklen, uint64_t n
 }
 
 int ct_shift_abort(ct_txn_t *txn, const uint8_t *pkey, size_t pklen, uint64_t now_ms,
-		   const char *actor, char *err, size_t errlen)
+                   const char *actor, char *err, size_t errlen)
 {
 	ct_shift_t *s = malloc(sizeof(*s));
 	int ret = s ? load_active(txn, pkey, pklen, s, err, errlen) : CT_ENOMEM;
@@ -502,7 +482,7 @@ int ct_shift_abort(ct_txn_t *txn, const uint8_t *pkey, size_t pklen, uint64_t no
 		s->state = CT_SHIFT_ABORTED;
 		s->ended_ms = now_ms;
 		snprintf(s->reason, sizeof(s->reason), "aborted by %s at step %u of %u", actor,
-			 s->done, s->nsteps);
+		         s->done, s->nsteps);
 		ct_shift_put(txn, pkey, pklen, s);
 		ret = txn->ret;
 	}
@@ -511,7 +491,7 @@ int ct_shift_abort(ct_txn_t *txn, const uint8_t *pkey, size_t pklen, uint64_t no
 }
 
 int ct_shift_rollback(ct_txn_t *txn, const uint8_t *pkey, size_t pklen, uint64_t now_ms,
-		      const char *actor, const char *reason, char *err, size_t errlen)
+                      const char *actor, const char *reason, char *err, size_t errlen)
 {
 	ct_shift_t *s = malloc(sizeof(*s));
 	int ret = s ? load_active(txn, pkey, pklen, s, err, errlen) : CT_ENOMEM;

@@ -17,9 +17,9 @@
 #define CT_DEFAULT_DB            "/var/lib/cutover"
 
 typedef struct {
-	size_t map_size;     /* 0: CT_STORE_DEFAULT_MAPSIZE (an existing larger map is kept) */
-	bool create;         /* create the directory and databases if missing */
-	bool read_only;      /* open MDB_RDONLY (no write transactions) */
+	size_t map_size;      /* 0: CT_STORE_DEFAULT_MAPSIZE (an existing larger map is kept) */
+	bool create;          /* create the directory and databases if missing */
+	bool read_only;       /* open MDB_RDONLY (no write transactions) */
 	unsigned max_readers; /* 0: 126 */
 } ct_store_opts_t;
 
@@ -50,7 +50,7 @@ typedef struct {
 	MDB_cursor *cursor[16]; /* per-dbi cursors, opened on first use */
 	int ret;
 	bool rw;
-	bool reader;            /* long-lived reader: reset/renewed, never freed per use */
+	bool reader; /* long-lived reader: reset/renewed, never freed per use */
 } ct_txn_t;
 
 void ct_txn_begin(ct_store_t *st, ct_txn_t *txn, bool rw);
@@ -68,14 +68,14 @@ void ct_reader_deinit(ct_txn_t *txn);
  * Not-found leaves ret alone; other errors set it. */
 bool ct_txn_get(ct_txn_t *txn, MDB_dbi dbi, const void *key, size_t klen, MDB_val *val);
 void ct_txn_put(ct_txn_t *txn, MDB_dbi dbi, const void *key, size_t klen, const void *val,
-		size_t vlen);
+                size_t vlen);
 /* Delete a key; a missing key is not an error. */
 void ct_txn_del(ct_txn_t *txn, MDB_dbi dbi, const void *key, size_t klen);
 /* Delete every key that starts with prefix. */
 void ct_txn_del_prefix(ct_txn_t *txn, MDB_dbi dbi, const void *prefix, size_t plen);
 /* First key >= from; true if one exists (key/val point into the map). */
 bool ct_txn_seek(ct_txn_t *txn, MDB_dbi dbi, const void *from, size_t flen, MDB_val *key,
-		 MDB_val *val);
+                 MDB_val *val);
 /* Next key after the last seek/next on the same dbi; true if one exists. */
 bool ct_txn_next(ct_txn_t *txn, MDB_dbi dbi, MDB_val *key, MDB_val *val);
 
@@ -100,12 +100,12 @@ static inline bool ct_key_has_prefix(const MDB_val *key, const void *prefix, siz
  */
 size_t ct_rr_key_node(uint8_t *out, const uint8_t *owner_key, size_t owner_len, size_t apex_len);
 size_t ct_rr_key(uint8_t *out, const uint8_t *owner_key, size_t owner_len, size_t apex_len,
-		 uint16_t type);
+                 uint16_t type);
 #define CT_RR_KEY_MAXLEN (CT_KEY_MAXLEN + 4)
 
 /* Split a record key back into apex key length, owner key (into owner, CT_KEY_MAXLEN) and type. */
 int ct_rr_key_split(const MDB_val *key, uint8_t *owner, size_t *owner_len, size_t *apex_len,
-		    uint16_t *type);
+                    uint16_t *type);
 
 /*
  * rrsets value: version(1) ttl(4) count(2), then count times rdlength(2) rdata; big-endian.
@@ -123,7 +123,7 @@ int ct_rrset_parse(const MDB_val *val, ct_rrset_t *rrset);
 
 /* Iterate rdata: pos starts at 0; false at the end. */
 static inline bool ct_rrset_next(const ct_rrset_t *rrset, size_t *pos, const uint8_t **rd,
-				 uint16_t *rdlen)
+                                 uint16_t *rdlen)
 {
 	if (*pos + 2 > rrset->len) {
 		return false;
@@ -161,7 +161,7 @@ void ct_zone_put(ct_txn_t *txn, const uint8_t *apex_key, size_t apex_len, const 
  * it. Returns true and the apex key length (a prefix of name_key); zone may be NULL.
  */
 bool ct_zone_find(ct_txn_t *txn, const uint8_t *name_key, size_t name_len, size_t *apex_len,
-		  ct_zone_t *zone);
+                  ct_zone_t *zone);
 
 /* Increment the zone's serial (RFC 1982) in its zones entry and its SOA record. */
 void ct_zone_bump_serial(ct_txn_t *txn, const uint8_t *apex_key, size_t apex_len);
@@ -178,6 +178,10 @@ static inline uint32_t ct_get32(const uint8_t *p)
 {
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
+static inline uint64_t ct_get64(const uint8_t *p)
+{
+	return (uint64_t)ct_get32(p) << 32 | ct_get32(p + 4);
+}
 static inline void ct_put16(uint8_t *p, uint16_t v)
 {
 	p[0] = (uint8_t)(v >> 8);
@@ -189,4 +193,9 @@ static inline void ct_put32(uint8_t *p, uint32_t v)
 	p[1] = (uint8_t)(v >> 16);
 	p[2] = (uint8_t)(v >> 8);
 	p[3] = (uint8_t)v;
+}
+static inline void ct_put64(uint8_t *p, uint64_t v)
+{
+	ct_put32(p, (uint32_t)(v >> 32));
+	ct_put32(p + 4, (uint32_t)v);
 }
