@@ -4,6 +4,7 @@
 #include "poolcmd.h"
 #include "poolhealth.h"
 #include "pooltext.h"
+#include "rollout.h"
 #include "cutover/errcode.h"
 #include "cutover/history.h"
 #include "cutover/wire.h"
@@ -15,8 +16,8 @@
 /* Help texts: one line of source per line of output. */
 /* clang-format off */
 static const char weight_usage[] =
-	"Usage: cutoverctl [--db DIR] weight NAME GROUP=W [GROUP=W...] [--type A|AAAA]\n"
-	"         [--actor NAME]\n"
+	"Usage: cutoverctl [--db DIR] weight NAME GROUP=W [GROUP=W...] [--force]\n"
+	"         [--type A|AAAA] [--actor NAME]\n"
 	"\n"
 	"Set the weights of groups of the pools at NAME (A and AAAA, or only --type's), in one\n"
 	"transaction recorded in history; groups not named keep their weight. cutoverd answers\n"
@@ -30,7 +31,12 @@ static const char weight_usage[] =
 	"With policy sticky, raising a group's weight only moves clients into that group; with\n"
 	"failover, the first group in order with weight above 0 and a live target answers.\n"
 	"\n"
+	"While a shift runs on a pool ('cutoverctl shift'), weight is refused: stop the shift\n"
+	"first ('shift abort' or 'rollback'), or give --force, which aborts the shift in the\n"
+	"same transaction.\n"
+	"\n"
 	"Options:\n"
+	"  --force        set the weights even during a shift, aborting it\n"
 	"  --type A|AAAA  only the pool of this type\n"
 	"  --actor NAME   who is recorded in history (default: the login user)\n"
 	"  -h, --help     show this help\n"
@@ -58,9 +64,13 @@ static const char cutover_usage[] =
 	"answers with a group whose targets are all down or drained while another group has a\n"
 	"healthy one, whatever the weights.\n"
 	"\n"
+	"While a shift runs on a pool ('cutoverctl shift'), cutover is refused unless --force,\n"
+	"which then also aborts the shift, in the same transaction.\n"
+	"\n"
 	"Options:\n"
 	"  --min-healthy N  GROUP needs at least N healthy targets, 1 to 64 (default 1)\n"
-	"  --force          cut over even when GROUP fails the health gate\n"
+	"  --force          cut over even when GROUP fails the health gate or a shift runs\n"
+	"                   (the shift is aborted)\n"
 	"  --type A|AAAA    only the pool of this type\n"
 	"  --actor NAME     who is recorded in history (default: the login user)\n"
 	"  -h, --help       show this help\n"
@@ -82,6 +92,11 @@ static const char rollback_usage[] =
 	"records added since. 'cutoverctl history NAME' shows what a rollback restores. Drains\n"
 	"are not changes of a pool: rollback passes over them ('cutoverctl undrain' ends one).\n"
 	"\n"
+	"During a shift (running or paused; 'cutoverctl shift'), rollback does not undo its\n"
+	"last step: it stops the shift and restores the weights the pool had before the shift\n"
+	"began, in one transaction recorded in history (action \"shift rollback: rolled back by\n"
+	"ACTOR at step K of N\"). Only the pools at NAME with an active shift are touched.\n"
+	"\n"
 	"Options:\n"
 	"  --type A|AAAA  only the pool of this type\n"
 	"  --actor NAME   who is recorded in history (default: the login user)\n"
@@ -91,42 +106,36 @@ static const char rollback_usage[] =
 	"  cutoverctl cutover api.app.example green && cutoverctl rollback api.app.example\n";
 /* clang-format on */
 
-/* "blue, green": the groups of a pool, for messages. */
-static const char *group_names(const ct_pool_t *pool, char *out, size_t len)
-{
-	size_t n = 0;
-	out[0] = '\0';
-	for (int g = 0; g < pool->ngroups && n < len; g++) {
-		n += (size_t)snprintf(out + n, len - n, "%s%s", g > 0 ? ", " : "",
-		                      pool->groups[g].name);
-	}
-	return out;
-}
-
-/* Index of the group called name in pool, or -1 with a message naming the pool's groups. */
-static int find_group(const ct_poolcmd_t *cmd, const uint8_t *owner, const ct_pool_t *pool,
-                      const char *name)
-{
-	char label[CT_POOLTEXT_LABELLEN], names[CT_POOL_MAX_GROUPS * (CT_POOL_NAMELEN + 2) + 1];
-	int g = ct_pool_group_find(pool, name);
-	if (g < 0) {
-		ct_poolcmd_err(cmd, "%s has no group '%s'; its groups: %s",
-		               ct_pooltext_label(owner, pool->type, label), name,
-		               group_names(pool, names, sizeof(names)));
-	}
-	return g;
-}
-
 /* Turns a pool (stored under key, read in txn) into its new version; false (with a message)
  * when it cannot. */
 typedef bool (*shift_t)(const ct_poolcmd_t *cmd, ct_txn_t *txn, const MDB_val *key,
                         const uint8_t *owner, ct_pool_t *pool, void *arg);
 
 /*
- * The body of weight and cutover: the pools at NAME (cmd->ops[0]), each changed by fn, written
- * in one transaction under action, then reported.
+ * A manual change of the pool at key while a shift is active: refused (false, with a message)
+ * unless force, which aborts the shift in txn (note: what the report says about it).
  */
-static int shift(ct_poolcmd_t *cmd, const char *action, shift_t fn, void *arg)
+static bool shift_guard(const ct_poolcmd_t *cmd, ct_txn_t *txn, const MDB_val *key,
+                        const uint8_t *owner, uint16_t type, bool force, char *note, size_t len)
+{
+	char label[CT_POOLTEXT_LABELLEN];
+	int found = ct_rollout_guard(txn, key->mv_data, key->mv_size, cmd->ops[0], force,
+	                             cmd->actor, note, len);
+	if (found == CT_ROLLOUT_REFUSED) {
+		ct_poolcmd_err(cmd, "%s: %s", ct_pooltext_label(owner, type, label), note);
+	}
+	if (found != CT_ROLLOUT_ABORTED) {
+		note[0] = '\0';
+	}
+	return found != CT_ROLLOUT_REFUSED;
+}
+
+/*
+ * The body of weight and cutover: the pools at NAME (cmd->ops[0]), each changed by fn, written
+ * in one transaction under action, then reported. A pool with an active shift is refused,
+ * unless force: the shift is then aborted in the same transaction.
+ */
+static int shift(ct_poolcmd_t *cmd, const char *action, bool force, shift_t fn, void *arg)
 {
 	uint8_t owner[CT_DNAME_MAXLEN];
 	ct_store_t st;
@@ -138,11 +147,14 @@ static int shift(ct_poolcmd_t *cmd, const char *action, shift_t fn, void *arg)
 	ct_poolset_t *set = malloc(sizeof(*set));
 	ct_pool_t *after = malloc(2 * sizeof(*after));
 	bool changed[2] = { false, false };
+	char note[2][600];
 	bool ok = set != NULL && after != NULL && ct_poolset_load(cmd, &txn, owner, set) == CT_EOK;
 	for (int i = 0; ok && i < set->n; i++) {
 		MDB_val key = { set->klen[i], set->keys[i] };
 		after[i] = set->pools[i];
-		ok = fn(cmd, &txn, &key, owner, &after[i], arg) &&
+		ok = shift_guard(cmd, &txn, &key, owner, after[i].type, force, note[i],
+		                 sizeof(note[i])) &&
+		     fn(cmd, &txn, &key, owner, &after[i], arg) &&
 		     ct_poolcmd_put(cmd, &txn, owner, &after[i], action, &changed[i]) == CT_EOK;
 	}
 	if (set == NULL || after == NULL) {
@@ -150,6 +162,10 @@ static int shift(ct_poolcmd_t *cmd, const char *action, shift_t fn, void *arg)
 	}
 	status = ct_poolcmd_end(cmd, &st, &txn, ok, action);
 	for (int i = 0; status == CT_CTL_OK && i < set->n; i++) {
+		char label[CT_POOLTEXT_LABELLEN];
+		if (note[i][0] != '\0') {
+			printf("%s: %s\n", ct_pooltext_label(owner, after[i].type, label), note[i]);
+		}
 		ct_poolcmd_report(owner, after[i].type, action, &set->pools[i], &after[i],
 		                  changed[i]);
 	}
@@ -161,11 +177,20 @@ static int shift(ct_poolcmd_t *cmd, const char *action, shift_t fn, void *arg)
 /* ------------------------------------------------------------------------------------------
  * weight */
 
+enum { OPT_MIN_HEALTHY = 256, OPT_FORCE };
+
 typedef struct {
 	int n;
 	char name[CT_POOL_MAX_GROUPS][CT_POOL_NAMELEN + 1];
 	uint32_t weight[CT_POOL_MAX_GROUPS];
+	bool force; /* --force */
 } weights_t;
+
+static int weight_option(ct_poolcmd_t *cmd, int c, const char *arg)
+{
+	((weights_t *)cmd->ctx)->force = true; /* --force, the only option of its own */
+	return -1;
+}
 
 static int parse_weights(const ct_poolcmd_t *cmd, weights_t *w)
 {
@@ -200,7 +225,7 @@ static bool set_weights(const ct_poolcmd_t *cmd, ct_txn_t *txn, const MDB_val *k
 {
 	const weights_t *w = arg;
 	for (int i = 0; i < w->n; i++) {
-		int g = find_group(cmd, owner, pool, w->name[i]);
+		int g = ct_poolcmd_group(cmd, owner, pool, w->name[i]);
 		if (g < 0) {
 			return false;
 		}
@@ -211,18 +236,25 @@ static bool set_weights(const ct_poolcmd_t *cmd, ct_txn_t *txn, const MDB_val *k
 
 int ct_ctl_weight(const ct_ctl_t *ctl, int argc, char **argv)
 {
+	static const struct option opts[] = {
+		{ "force", no_argument, NULL, OPT_FORCE },
+		{ NULL, 0, NULL, 0 },
+	};
+	weights_t w = { 0 };
 	ct_poolcmd_t cmd = { .ctl = ctl,
 		             .name = "weight",
 		             .usage = weight_usage,
 		             .takes = CT_POOLOPT_TYPE | CT_POOLOPT_ACTOR,
+		             .extra = opts,
+		             .on_opt = weight_option,
+		             .ctx = &w,
 		             .min_ops = 2,
 		             .max_ops = -1 };
-	weights_t w = { 0 };
 	int status = ct_poolcmd_parse(&cmd, argc, argv);
 	if (status < 0) {
 		status = parse_weights(&cmd, &w);
 	}
-	return status >= 0 ? status : shift(&cmd, "weight", set_weights, &w);
+	return status >= 0 ? status : shift(&cmd, "weight", w.force, set_weights, &w);
 }
 
 /* ------------------------------------------------------------------------------------------
@@ -233,8 +265,6 @@ typedef struct {
 	uint32_t min_healthy; /* --min-healthy; 1 by default */
 	bool force;
 } cutover_t;
-
-enum { OPT_MIN_HEALTHY = 256, OPT_FORCE };
 
 static int cutover_option(ct_poolcmd_t *cmd, int c, const char *arg)
 {
@@ -294,7 +324,7 @@ static bool cut_over(const ct_poolcmd_t *cmd, ct_txn_t *txn, const MDB_val *key,
 {
 	const cutover_t *co = arg;
 	char label[CT_POOLTEXT_LABELLEN];
-	int g = find_group(cmd, owner, pool, co->group);
+	int g = ct_poolcmd_group(cmd, owner, pool, co->group);
 	if (g < 0) {
 		return false;
 	}
@@ -340,7 +370,7 @@ int ct_ctl_cutover(const ct_ctl_t *ctl, int argc, char **argv)
 		return status;
 	}
 	co.group = cmd.ops[1];
-	return shift(&cmd, "cutover", cut_over, &co);
+	return shift(&cmd, "cutover", co.force, cut_over, &co);
 }
 
 /* ------------------------------------------------------------------------------------------
@@ -439,6 +469,79 @@ static bool undo_one(const ct_poolcmd_t *cmd, ct_txn_t *txn, const uint8_t *owne
 	return ct_poolcmd_put(cmd, txn, owner, restored, "rollback", changed) == CT_EOK;
 }
 
+/* True if a and b (the same pool before and after) differ in a weight. */
+static bool weights_differ(const ct_pool_t *a, const ct_pool_t *b)
+{
+	for (int g = 0; g < a->ngroups && g < b->ngroups; g++) {
+		if (a->groups[g].weight != b->groups[g].weight) {
+			return true;
+		}
+	}
+	return a->ngroups != b->ngroups;
+}
+
+/*
+ * rollback during a shift: stop the active shifts of the pools at r's keys and restore the
+ * weights from before them (ct_shift_rollback). Returns -1, having done nothing, when no
+ * shift is active; else ends the command (ct_poolcmd_end) and returns its exit status.
+ * pools: room for before and after of each type.
+ */
+static int rollback_shifts(const ct_poolcmd_t *cmd, ct_store_t *st, ct_txn_t *txn,
+                           const uint8_t *owner, const rollback_t *r, ct_pool_t *pools)
+{
+	ct_shift_t *s = malloc(2 * sizeof(*s));
+	bool active[2] = { false, false }, ok = s != NULL;
+	int n = 0;
+	for (int i = 0; ok && i < r->nkeys; i++) {
+		active[i] = ct_shift_get(txn, r->keys[i], r->klen[i], &s[i]) == CT_EOK &&
+		            ct_shift_active(&s[i]);
+		n += active[i];
+	}
+	if (ok && n == 0) {
+		free(s);
+		return -1;
+	}
+	if (!ok) {
+		ct_poolcmd_err(cmd, "%s", ct_strerror(CT_ENOMEM));
+	}
+	uint64_t now = ct_rollout_now_ms();
+	for (int i = 0; ok && i < r->nkeys; i++) {
+		char reason[300], err[512] = "";
+		if (!active[i]) {
+			continue;
+		}
+		snprintf(reason, sizeof(reason), "rolled back by %s at step %u of %u", cmd->actor,
+		         s[i].done, s[i].nsteps);
+		int ret = ct_pool_get(txn, owner, r->types[i], &pools[2 * i]);
+		if (ret == CT_EOK) {
+			ret = ct_shift_rollback(txn, r->keys[i], r->klen[i], now, cmd->actor, reason,
+			                        err, sizeof(err));
+		}
+		if (ret == CT_EOK) {
+			ret = ct_pool_get(txn, owner, r->types[i], &pools[2 * i + 1]);
+		}
+		if (ret != CT_EOK && err[0] != '\0') {
+			ct_poolcmd_err(cmd, "%s", err);
+		} else if (ret != CT_EOK) {
+			ct_ctl_txn_err(st, ret, cmd->name);
+		}
+		ok = ret == CT_EOK;
+	}
+	int status = ct_poolcmd_end(cmd, st, txn, ok, "rollback: nothing written");
+	for (int i = 0; status == CT_CTL_OK && i < r->nkeys; i++) {
+		char verb[160];
+		if (!active[i]) {
+			continue;
+		}
+		snprintf(verb, sizeof(verb), "rolled back the shift to %s at step %u of %u",
+		         s[i].group, s[i].done, s[i].nsteps);
+		ct_poolcmd_report(owner, r->types[i], verb, &pools[2 * i], &pools[2 * i + 1],
+		                  weights_differ(&pools[2 * i], &pools[2 * i + 1]));
+	}
+	free(s);
+	return status;
+}
+
 int ct_ctl_rollback(const ct_ctl_t *ctl, int argc, char **argv)
 {
 	static const uint16_t types[] = { CT_TYPE_A, CT_TYPE_AAAA };
@@ -476,6 +579,13 @@ int ct_ctl_rollback(const ct_ctl_t *ctl, int argc, char **argv)
 		}
 		r.keys[r.nkeys] = keys[r.nkeys];
 		r.types[r.nkeys++] = types[i];
+	}
+	if (ok) { /* during a shift: back to the weights from before it */
+		status = rollback_shifts(&cmd, &st, &txn, owner, &r, pools);
+		if (status >= 0) {
+			free(pools);
+			return status;
+		}
 	}
 	if (ok) {
 		ct_history_foreach(&txn, NULL, 0, take_undo, &r);

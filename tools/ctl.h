@@ -56,3 +56,4 @@ int ct_ctl_apply(const ct_ctl_t *ctl, int argc, char **argv);        /* apply */
 int ct_ctl_export_pools(const ct_ctl_t *ctl, int argc, char **argv); /* export-pools */
 int ct_ctl_drain(const ct_ctl_t *ctl, int argc, char **argv);        /* drain */
 int ct_ctl_undrain(const ct_ctl_t *ctl, int argc, char **argv);      /* undrain */
+int ct_ctl_shift(const ct_ctl_t *ctl, int argc, char **argv);        /* shift and its subcommands */

@@ -34,7 +34,14 @@ static const char usage_text[] =
 	"  weight NAME GROUP=W...            set the groups' weights\n"
 	"  cutover NAME GROUP                send all traffic to GROUP in one step (when it is\n"
 	"                                    healthy, or with --force)\n"
-	"  rollback NAME                     undo the last change of a pool\n"
+	"  rollback NAME                     undo the last change of a pool (during a shift:\n"
+	"                                    stop it, back to the weights from before it)\n"
+	"  shift NAME GROUP --linear PCT --every DUR\n"
+	"                                    move traffic to GROUP step by step, run by cutoverd\n"
+	"                                    and rolled back when GROUP turns unhealthy (also\n"
+	"                                    --canary PCT --after DUR, --steps P,P,... --every DUR)\n"
+	"  shift status [NAME]               a shift's plan, progress, next step and history\n"
+	"  shift pause|resume|abort NAME     hold a shift, go on with it, or end it where it is\n"
 	"  drain ADDR [--pool NAME]          take a target out of the answers, whatever its checks\n"
 	"  undrain ADDR [--pool NAME]        bring a drained target back\n"
 	"  status [NAME]                     weights, shares of traffic, targets and their health\n"
@@ -55,6 +62,7 @@ static const char usage_text[] =
 	"  cutoverctl --db /var/lib/cutover zone import zones/app.example.zone\n"
 	"  cutoverctl pool set api.app.example --group blue=192.0.2.10 --group green=192.0.2.20\n"
 	"  cutoverctl --actor alice weight api.app.example blue=90 green=10\n"
+	"  cutoverctl shift api.app.example green --canary 10 --after 5m\n"
 	"  cutoverctl drain 192.0.2.10\n"
 	"  cutoverctl rollback api.app.example\n";
 /* clang-format on */
@@ -231,6 +239,7 @@ int main(int argc, char **argv)
 		{ "export-pools", ct_ctl_export_pools },
 		{ "drain", ct_ctl_drain },
 		{ "undrain", ct_ctl_undrain },
+		{ "shift", ct_ctl_shift },
 	};
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		if (strcmp(argv[0], commands[i].name) == 0) {

@@ -268,6 +268,31 @@ int ct_poolcmd_put(const ct_poolcmd_t *cmd, ct_txn_t *txn, const uint8_t *owner,
 	return ret;
 }
 
+/* "blue, green": the groups of a pool, for messages. */
+static const char *group_names(const ct_pool_t *pool, char *out, size_t len)
+{
+	size_t n = 0;
+	out[0] = '\0';
+	for (int g = 0; g < pool->ngroups && n < len; g++) {
+		n += (size_t)snprintf(out + n, len - n, "%s%s", g > 0 ? ", " : "",
+		                      pool->groups[g].name);
+	}
+	return out;
+}
+
+int ct_poolcmd_group(const ct_poolcmd_t *cmd, const uint8_t *owner, const ct_pool_t *pool,
+                     const char *name)
+{
+	char label[CT_POOLTEXT_LABELLEN], names[CT_POOL_MAX_GROUPS * (CT_POOL_NAMELEN + 2) + 1];
+	int g = ct_pool_group_find(pool, name);
+	if (g < 0) {
+		ct_poolcmd_err(cmd, "%s has no group '%s'; its groups: %s",
+		               ct_pooltext_label(owner, pool->type, label), name,
+		               group_names(pool, names, sizeof(names)));
+	}
+	return g;
+}
+
 static bool all_zero(const ct_pool_t *pool)
 {
 	for (int g = 0; g < pool->ngroups; g++) {

@@ -94,6 +94,11 @@ int ct_poolset_load(const ct_poolcmd_t *cmd, ct_txn_t *txn, const uint8_t *owner
 int ct_poolcmd_put(const ct_poolcmd_t *cmd, ct_txn_t *txn, const uint8_t *owner,
                    const ct_pool_t *pool, const char *action, bool *changed);
 
+/* Index of the group called name (any letter case) in pool, or -1 after the message
+ * "<pool> has no group 'x'; its groups: blue, green". */
+int ct_poolcmd_group(const ct_poolcmd_t *cmd, const uint8_t *owner, const ct_pool_t *pool,
+                     const char *name);
+
 /*
  * One line on stdout for a committed change, "api.app.example. A: <verb>: <summary>" (see
  * ct_pooltext_change), or without changed "api.app.example. A: unchanged (blue=100 green=0)".
