@@ -6,6 +6,9 @@
 #include "poolhealth.h"
 #include "pooljson.h"
 #include "pooltext.h"
+#include "rollout.h"
+#include "rolloutjson.h"
+#include "rollouttext.h"
 #include "cutover/errcode.h"
 #include "cutover/history.h"
 #include "cutover/wire.h"
@@ -34,14 +37,19 @@ static const char status_usage[] =
 	"is healthy, status says what cutoverd does: fail open (answer as if all were up, the\n"
 	"default) or NODATA (all-down nodata). Times are ISO 8601, UTC.\n"
 	"\n"
+	"While a shift runs on a pool ('cutoverctl shift'), a line under the groups says where\n"
+	"it is: its step, GROUP's percent and when the next step is due ('shift status' tells\n"
+	"more).\n"
+	"\n"
 	"--json prints {\"pools\": [POOL...]}, each POOL with name, zone, type, policy, ttl,\n"
 	"answers (0 = all), preview, preview_prefix, check (null, or {kind, port, path, host,\n"
 	"status_min, status_max, expect_body, insecure, interval_ms, timeout_ms, rise, fall}),\n"
 	"all_down (serve-all or nodata), groups: [{name, weight, share (percent), targets,\n"
 	"preview_name (null when previews are off), healthy (count), health: [{address, state,\n"
 	"drained, healthy, since, since_ms, last_check, last_check_ms, last_ok, latency_us,\n"
-	"ok_run, fail_run, error}]}], and answering: live-targets, fail-open, nodata or\n"
-	"no-targets. Times never reached, and errors that are none, are null.\n"
+	"ok_run, fail_run, error}]}], answering: live-targets, fail-open, nodata or\n"
+	"no-targets, and shift: null, or the pool's running or paused shift as 'shift status\n"
+	"--json' gives it. Times never reached, and errors that are none, are null.\n"
 	"\n"
 	"Options:\n"
 	"  --type A|AAAA  only pools of this type\n"
@@ -144,7 +152,9 @@ static void print_targets(const ct_pool_t *pool, const ct_poolhealth_t *ph, int 
 	}
 }
 
-static void print_status(const MDB_val *key, const ct_pool_t *pool, const ct_poolhealth_t *ph)
+/* shift: the pool's active shift, or NULL. */
+static void print_status(const MDB_val *key, const ct_pool_t *pool, const ct_poolhealth_t *ph,
+                         const ct_rollout_t *shift, uint64_t now)
 {
 	uint8_t owner[CT_DNAME_MAXLEN];
 	uint16_t type;
@@ -193,6 +203,11 @@ static void print_status(const MDB_val *key, const ct_pool_t *pool, const ct_poo
 	if (zero) {
 		printf("  every weight is 0: the groups with targets share the answers equally\n");
 	}
+	if (shift != NULL) {
+		printf("  shift to %s: ", shift->shift.group);
+		ct_rollouttext_progress(stdout, shift, now);
+		fputc('\n', stdout);
+	}
 	print_targets(pool, ph, gw);
 }
 
@@ -201,9 +216,19 @@ typedef struct {
 	json_t *pools; /* --json: the array to fill */
 	ct_txn_t *txn;
 	ct_poolhealth_t *ph; /* room for one pool's health */
+	ct_rollout_t *shift; /* room for one pool's shift */
+	uint64_t now;
 	int count;
 	int ret;
 } status_t;
+
+/* The pool's shift into s->shift; false when none is active (or on an error: s->ret). */
+static bool active_shift(const MDB_val *key, status_t *s)
+{
+	int ret = ct_rollout_load(s->txn, key->mv_data, key->mv_size, s->shift);
+	s->ret = ret == CT_ENOTFOUND ? CT_EOK : ret;
+	return ret == CT_EOK && ct_shift_active(&s->shift->shift);
+}
 
 static bool status_one(const MDB_val *key, const ct_pool_t *pool, void *arg)
 {
@@ -215,16 +240,23 @@ static bool status_one(const MDB_val *key, const ct_pool_t *pool, void *arg)
 	if (s->ret != CT_EOK) {
 		return false;
 	}
-	if (s->pools != NULL) {
-		if (json_array_append_new(s->pools, ct_pooljson_status(key, pool, s->ph)) != 0) {
+	bool shifting = active_shift(key, s);
+	if (s->ret == CT_EOK && s->pools != NULL) {
+		json_t *o = ct_pooljson_status(key, pool, s->ph);
+		if (o == NULL ||
+		    json_object_set_new(o, "shift",
+		                        shifting ? ct_rolloutjson_shift(s->shift, s->now)
+		                                 : json_null()) != 0 ||
+		    json_array_append_new(s->pools, o) != 0) {
 			s->ret = CT_ENOMEM;
 		}
-		return s->ret == CT_EOK;
+	} else if (s->ret == CT_EOK) {
+		printf("%s", s->count > 0 ? "\n" : "");
+		print_status(key, pool, s->ph, shifting ? s->shift : NULL, s->now);
+		s->count++;
 	}
-	printf("%s", s->count > 0 ? "\n" : "");
-	print_status(key, pool, s->ph);
-	s->count++;
-	return true;
+	ct_rollout_deinit(s->shift);
+	return s->ret == CT_EOK;
 }
 
 int ct_ctl_status(const ct_ctl_t *ctl, int argc, char **argv)
@@ -242,10 +274,14 @@ int ct_ctl_status(const ct_ctl_t *ctl, int argc, char **argv)
 	if (status >= 0) {
 		return status;
 	}
-	status_t s = { .type = cmd.type, .txn = &txn, .ph = malloc(sizeof(*s.ph)) };
+	status_t s = { .type = cmd.type,
+		       .txn = &txn,
+		       .ph = malloc(sizeof(*s.ph)),
+		       .shift = malloc(sizeof(*s.shift)),
+		       .now = ct_rollout_now_ms() };
 	json_t *doc = cmd.json ? ct_pooljson_doc("pools", &s.pools) : NULL;
 	ct_poolset_t *set = NULL;
-	bool ok = (!cmd.json || doc != NULL) && s.ph != NULL;
+	bool ok = (!cmd.json || doc != NULL) && s.ph != NULL && s.shift != NULL;
 	if (!ok) {
 		ct_poolcmd_err(&cmd, "%s", ct_strerror(CT_ENOMEM));
 	} else if (cmd.nops == 1) {
@@ -275,6 +311,7 @@ int ct_ctl_status(const ct_ctl_t *ctl, int argc, char **argv)
 	json_decref(doc);
 	free(set);
 	free(s.ph);
+	free(s.shift);
 	return status;
 }
 
