@@ -8,16 +8,16 @@ use strict;
 use warnings;
 no warnings 'qw'; # target lists are written GROUP=ADDR,ADDR inside qw()
 
-use JSON::PP;
 use Test::More;
 
+use CutoverCli qw(cli_fixture show ctl ctl_ok json_of state rejected pool_json weights serial
+		  history_json);
 use CutoverTest qw(zone_path slurp);
 
-my $JSON = JSON::PP->new->canonical;
-
-my $t = CutoverTest->new;
+my $t = cli_fixture(CutoverTest->new);
 my $dir = $t->dir;
 
+# A file in the test's directory.
 sub write_file
 {
 	my ($name, $text) = @_;
@@ -26,92 +26,6 @@ sub write_file
 	print $fh $text;
 	close $fh or die "$path: $!";
 	return $path;
-}
-
-sub show
-{
-	my ($r) = @_;
-	return "exit=$r->{exit}\nstdout: $r->{out}\nstderr: $r->{err}";
-}
-
-# cutoverctl with a fixed actor (so that history is predictable) unless the args give one.
-sub ctl
-{
-	my @args = @_;
-	my %o = (ref $args[0] eq 'HASH') ? %{ shift @args } : ();
-	return $t->ctl(\%o, '--actor', 'tester', @args);
-}
-
-sub ctl_ok
-{
-	my ($desc, @args) = @_;
-	my $r = ctl(@args);
-	is($r->{exit}, 0, $desc) or diag(show($r));
-	return $r;
-}
-
-sub json_of
-{
-	my ($r) = @_;
-	my $doc = eval { $JSON->decode($r->{out}) };
-	return $doc;
-}
-
-# Everything a command could change: the pools, their history, the zones with their serials
-# and record counts.
-sub state
-{
-	my @parts;
-	for my $args ([qw(export-pools)], [qw(history --json)], [qw(zone list)]) {
-		my $r = $t->ctl(@$args);
-		push @parts, "== @$args (exit $r->{exit})\n$r->{out}";
-	}
-	return join('', @parts);
-}
-
-# The command must fail with exit status $exit, say something matching $re on stderr, and
-# leave the database exactly as it was.
-sub rejected
-{
-	my ($desc, $args, $exit, $re) = @_;
-	my $before = state();
-	my $r = ctl(@$args);
-	my $ok = is($r->{exit}, $exit, "$desc: exit $exit");
-	$ok &&= like($r->{err}, $re, "$desc: the message names what is wrong");
-	$ok &&= is($r->{out}, '', "$desc: nothing on stdout");
-	my $after = state();
-	$ok &&= ok($after eq $before, "$desc: the database is untouched");
-	diag(show($r)) unless $ok;
-	return $ok;
-}
-
-# The groups of one pool of `status --json` as { name => weight }, and the pool.
-sub pool_json
-{
-	my ($name, $type) = @_;
-	my $r = ctl('status', $name, '--type', $type // 'A', '--json');
-	my $doc = json_of($r) or return undef;
-	return $doc->{pools}[0];
-}
-
-sub weights
-{
-	my ($name, $type) = @_;
-	my $p = pool_json($name, $type) or return '';
-	return join(' ', map { "$_->{name}=$_->{weight}" } @{ $p->{groups} });
-}
-
-sub serial
-{
-	my $r = $t->ctl(qw(zone list));
-	return $r->{out} =~ /^pools\.test\.\s+(\d+)/m ? $1 : -1;
-}
-
-sub history_json
-{
-	my (@args) = @_;
-	my $doc = json_of(ctl('history', @args, '--json'));
-	return $doc ? $doc->{history} : [];
 }
 
 my $ZONE = write_file('pools.test.zone', <<'EOF');
