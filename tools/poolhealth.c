@@ -56,10 +56,10 @@ const char *ct_poolhealth_mode_text(int mode)
 {
 	switch (mode) {
 	case CT_POOLHEALTH_FAILOPEN:
-		return "every target is down or drained: cutoverd fails open and answers as if all "
-		       "were up (all-down serve-all)";
+		return "no target is healthy: cutoverd fails open and answers as if they were up "
+		       "(all-down serve-all)";
 	case CT_POOLHEALTH_NODATA:
-		return "every target is down or drained: cutoverd answers NODATA (all-down nodata)";
+		return "no target is healthy: cutoverd answers NODATA (all-down nodata)";
 	case CT_POOLHEALTH_EMPTY:
 		return "no group has targets: cutoverd answers NODATA";
 	default:

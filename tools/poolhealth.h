@@ -11,8 +11,8 @@
 /* What cutoverd answers for a pool now. */
 enum {
 	CT_POOLHEALTH_LIVE,     /* some target serves: answers hold serving targets only */
-	CT_POOLHEALTH_FAILOPEN, /* every target is down or drained: answered as if all were up */
-	CT_POOLHEALTH_NODATA,   /* every target is down or drained, and all-down nodata */
+	CT_POOLHEALTH_FAILOPEN, /* no target is healthy: answered as if they were up */
+	CT_POOLHEALTH_NODATA,   /* no target is healthy, and all-down nodata */
 	CT_POOLHEALTH_EMPTY,    /* the pool has no targets at all */
 };
 
