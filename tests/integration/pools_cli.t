@@ -48,7 +48,8 @@ for my $z ($ZONE, zone_path('app.example')) {
 }
 
 my @POOL_KEYS = qw(all_down answers check groups name policy preview preview_prefix ttl type zone);
-my @STATUS_KEYS = sort(@POOL_KEYS, 'answering'); # status --json adds the health (health_cli.t)
+# status --json adds each pool's health (health_cli.t) and its shift (shift.t)
+my @STATUS_KEYS = sort(@POOL_KEYS, 'answering', 'shift');
 my @GROUP_KEYS = qw(health healthy name preview_name share targets weight);
 my @ENTRY_KEYS = qw(action actor after before name seq summary time time_ms type zone);
 
