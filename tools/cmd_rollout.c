@@ -154,9 +154,9 @@ static const char abort_usage[] =
 enum { OPT_CANARY = 256, OPT_LINEAR, OPT_STEPS, OPT_AFTER, OPT_EVERY, OPT_MIN, OPT_ROLLBACK_ON };
 
 typedef struct {
-	ct_shift_t plan;    /* kind, steps, every_ms, min_healthy, rollback_on; group and actor */
-	const char *kind;   /* the option that gave the kind ("--canary"), for messages */
-	const char *wait;   /* "--after" or "--every", when given */
+	ct_shift_t plan;  /* kind, steps, every_ms, min_healthy, rollback_on; group and actor */
+	const char *kind; /* the option that gave the kind ("--canary"), for messages */
+	const char *wait; /* "--after" or "--every", when given */
 } start_t;
 
 /* A percentage "10" or "10%" from min to max. */
@@ -193,19 +193,23 @@ static int parse_steps(ct_poolcmd_t *cmd, const char *text, ct_shift_t *s)
 			                      CT_SHIFT_MAX_STEPS);
 		}
 		if (n == 0 || n >= sizeof(one)) {
-			return ct_poolcmd_bad(cmd, "--steps '%s': write percentages with commas, e.g. "
-			                      "5,25,50,100", text);
+			return ct_poolcmd_bad(cmd,
+			                      "--steps '%s': write percentages with commas, e.g. "
+			                      "5,25,50,100",
+			                      text);
 		}
 		memcpy(one, p, n);
 		one[n] = '\0';
 		uint8_t *step = &s->steps[s->nsteps];
 		if (!parse_pct(one, 1, 100, step)) {
-			return ct_poolcmd_bad(cmd, "--steps '%s': '%s' is not a percentage from 1 to 100",
-			                      text, one);
+			return ct_poolcmd_bad(
+			    cmd, "--steps '%s': '%s' is not a percentage from 1 to 100", text, one);
 		}
 		if (s->nsteps > 0 && *step <= step[-1]) {
-			return ct_poolcmd_bad(cmd, "--steps '%s': each step must be above the one "
-			                      "before (%u then %u)", text, step[-1], *step);
+			return ct_poolcmd_bad(cmd,
+			                      "--steps '%s': each step must be above the one "
+			                      "before (%u then %u)",
+			                      text, step[-1], *step);
 		}
 		s->nsteps++;
 		if (p[n] == '\0') {
@@ -237,8 +241,10 @@ static int start_option(ct_poolcmd_t *cmd, int c, const char *arg)
 	case OPT_CANARY:
 		status = start_kind(cmd, a, CT_SHIFT_CANARY, "--canary");
 		if (status < 0 && !parse_pct(arg, 1, 99, &s->steps[0])) {
-			return ct_poolcmd_bad(cmd, "--canary '%s': a percentage from 1 to 99 (the "
-			                      "canary's share; 100 %% follows after --after)", arg);
+			return ct_poolcmd_bad(cmd,
+			                      "--canary '%s': a percentage from 1 to 99 (the "
+			                      "canary's share; 100 %% follows after --after)",
+			                      arg);
 		}
 		s->steps[1] = 100;
 		s->nsteps = 2;
@@ -246,8 +252,10 @@ static int start_option(ct_poolcmd_t *cmd, int c, const char *arg)
 	case OPT_LINEAR:
 		status = start_kind(cmd, a, CT_SHIFT_LINEAR, "--linear");
 		if (status < 0 && !parse_pct(arg, 1, 100, &s->steps[0])) {
-			return ct_poolcmd_bad(cmd, "--linear '%s': a percentage from 1 to 100, added "
-			                      "at every step", arg);
+			return ct_poolcmd_bad(cmd,
+			                      "--linear '%s': a percentage from 1 to 100, added "
+			                      "at every step",
+			                      arg);
 		}
 		for (s->nsteps = 1; status < 0 && s->steps[s->nsteps - 1] < 100; s->nsteps++) {
 			unsigned next = s->steps[s->nsteps - 1] + (unsigned)s->steps[0];
@@ -267,26 +275,32 @@ static int start_option(ct_poolcmd_t *cmd, int c, const char *arg)
 			                      err);
 		}
 		if (s->every_ms < MIN_WAIT_MS) {
-			return ct_poolcmd_bad(cmd, "%s '%s': at least %ums (cutoverd looks at the "
-			                      "schedules every %ums)", c == OPT_AFTER ? "--after" :
-			                      "--every", arg, MIN_WAIT_MS, MIN_WAIT_MS);
+			return ct_poolcmd_bad(cmd,
+			                      "%s '%s': at least %ums (cutoverd looks at the "
+			                      "schedules every %ums)",
+			                      c == OPT_AFTER ? "--after" : "--every", arg,
+			                      MIN_WAIT_MS, MIN_WAIT_MS);
 		}
 		a->wait = c == OPT_AFTER ? "--after" : "--every";
 		break;
 	case OPT_MIN:
 		if (!ct_pooltext_uint(arg, CT_POOL_MAX_TARGETS, &v) || v == 0) {
-			return ct_poolcmd_bad(cmd, "--min-healthy '%s': a number of targets from 1 "
-			                      "to %d", arg, CT_POOL_MAX_TARGETS);
+			return ct_poolcmd_bad(cmd,
+			                      "--min-healthy '%s': a number of targets from 1 "
+			                      "to %d",
+			                      arg, CT_POOL_MAX_TARGETS);
 		}
 		s->min_healthy = (uint16_t)v;
 		break;
 	case OPT_ROLLBACK_ON:
 		if (strcmp(arg, "unhealthy") != 0 && strcmp(arg, "none") != 0) {
-			return ct_poolcmd_bad(cmd, "--rollback-on '%s': unhealthy (roll back when the "
-			                      "gate fails) or none (hold)", arg);
+			return ct_poolcmd_bad(cmd,
+			                      "--rollback-on '%s': unhealthy (roll back when the "
+			                      "gate fails) or none (hold)",
+			                      arg);
 		}
-		s->rollback_on = strcmp(arg, "none") == 0 ? CT_ROLLBACK_ON_NONE
-		                                          : CT_ROLLBACK_ON_UNHEALTHY;
+		s->rollback_on =
+		    strcmp(arg, "none") == 0 ? CT_ROLLBACK_ON_NONE : CT_ROLLBACK_ON_UNHEALTHY;
 		break;
 	default:
 		break;
@@ -300,7 +314,7 @@ static int start_check(ct_poolcmd_t *cmd, start_t *a)
 	const char *want = a->plan.kind == CT_SHIFT_CANARY ? "--after" : "--every";
 	if (a->kind == NULL) {
 		return ct_poolcmd_bad(cmd, "say how to shift: --canary PCT --after DUR, --linear "
-		                      "PCT --every DUR or --steps P,P,... --every DUR");
+		                           "PCT --every DUR or --steps P,P,... --every DUR");
 	}
 	if (a->wait == NULL) {
 		return ct_poolcmd_bad(cmd, "%s needs %s DUR: how long to wait %s", a->kind, want,
@@ -311,8 +325,10 @@ static int start_check(ct_poolcmd_t *cmd, start_t *a)
 		return ct_poolcmd_bad(cmd, "%s takes %s, not %s", a->kind, want, a->wait);
 	}
 	if (!ct_pool_label_ok(cmd->ops[1], false)) {
-		return ct_poolcmd_bad(cmd, "'%s' is not a group name (1 to %d letters, digits, '-' "
-		                      "or '_')", cmd->ops[1], CT_POOL_NAMELEN);
+		return ct_poolcmd_bad(cmd,
+		                      "'%s' is not a group name (1 to %d letters, digits, '-' "
+		                      "or '_')",
+		                      cmd->ops[1], CT_POOL_NAMELEN);
 	}
 	snprintf(a->plan.group, sizeof(a->plan.group), "%s", cmd->ops[1]);
 	snprintf(a->plan.actor, sizeof(a->plan.actor), "%s", cmd->actor);
@@ -328,7 +344,8 @@ static bool can_start(const ct_poolcmd_t *cmd, ct_txn_t *txn, const ct_poolset_t
 	size_t len = 0;
 	ct_pooltext_label(set->owner, pool->type, label);
 	if (pool->policy == CT_POLICY_FAILOVER) {
-		ct_poolcmd_err(cmd, "%s is a failover pool: one group takes all its traffic, so it "
+		ct_poolcmd_err(cmd,
+		               "%s is a failover pool: one group takes all its traffic, so it "
 		               "cannot move gradually; 'cutoverctl cutover %s %s' moves it",
 		               label, cmd->ops[0], a->plan.group);
 		return false;
@@ -344,7 +361,8 @@ static bool can_start(const ct_poolcmd_t *cmd, ct_txn_t *txn, const ct_poolset_t
 		fclose(m);
 	}
 	if (active) {
-		ct_poolcmd_err(cmd, "%s already has a shift to %s: %s; end it first with "
+		ct_poolcmd_err(cmd,
+		               "%s already has a shift to %s: %s; end it first with "
 		               "'cutoverctl shift abort %s' (the weights stay) or 'cutoverctl "
 		               "rollback %s' (the weights from before it)",
 		               label, cur->shift.group, line != NULL ? line : "?", cmd->ops[0],
@@ -368,8 +386,8 @@ static void report_start(const ct_poolset_t *set, int i, const ct_pool_t *after,
 	fputs("; ", stdout);
 	ct_rollouttext_progress(stdout, r, now);
 	fputc('\n', stdout);
-	if (after->check.kind == CT_CHECK_NONE && r->shift.rollback_on == CT_ROLLBACK_ON_UNHEALTHY &&
-	    ct_shift_active(&r->shift)) {
+	if (after->check.kind == CT_CHECK_NONE &&
+	    r->shift.rollback_on == CT_ROLLBACK_ON_UNHEALTHY && ct_shift_active(&r->shift)) {
 		printf("  note: the pool has no health check, so only drained targets can fail the "
 		       "gate (pool set --check adds one)\n");
 	}
@@ -519,7 +537,7 @@ static const struct {
 /* Whether action a applies to a shift in this state. */
 static bool acts_on(int a, uint8_t state)
 {
-	return a == ACT_PAUSE ? state == CT_SHIFT_RUNNING
+	return a == ACT_PAUSE    ? state == CT_SHIFT_RUNNING
 	       : a == ACT_RESUME ? state == CT_SHIFT_PAUSED
 	                         : state == CT_SHIFT_RUNNING || state == CT_SHIFT_PAUSED;
 }
@@ -631,8 +649,9 @@ static int shift_act(const ct_ctl_t *ctl, int a, int argc, char **argv)
 	for (int i = 0; i < n; i++) {
 		char label[CT_POOLTEXT_LABELLEN];
 		if (status == CT_CTL_OK && acted[i]) {
-			printf("%s: shift to %s %s: ", ct_pooltext_label(r[i].owner, r[i].type, label),
-			       r[i].shift.group, acts[a].done);
+			printf(
+			    "%s: shift to %s %s: ", ct_pooltext_label(r[i].owner, r[i].type, label),
+			    r[i].shift.group, acts[a].done);
 			ct_rollouttext_progress(stdout, &r[i], now);
 			if (a == ACT_ABORT && r[i].has_pool) {
 				fputs("; the weights stay ", stdout);
@@ -694,7 +713,8 @@ static int all_keys(ct_txn_t *txn, uint16_t type, uint8_t **keys, size_t **lens,
 		if (*n == cap) {
 			cap = cap ? 2 * cap : 16;
 			uint8_t *nk = realloc(*keys, (size_t)cap * CT_RR_KEY_MAXLEN);
-			size_t *nl = nk != NULL ? realloc(*lens, (size_t)cap * sizeof(size_t)) : NULL;
+			size_t *nl =
+			    nk != NULL ? realloc(*lens, (size_t)cap * sizeof(size_t)) : NULL;
 			if (nk != NULL) {
 				*keys = nk;
 			}

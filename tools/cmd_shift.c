@@ -514,8 +514,8 @@ static int rollback_shifts(const ct_poolcmd_t *cmd, ct_store_t *st, ct_txn_t *tx
 		         s[i].done, s[i].nsteps);
 		int ret = ct_pool_get(txn, owner, r->types[i], &pools[2 * i]);
 		if (ret == CT_EOK) {
-			ret = ct_shift_rollback(txn, r->keys[i], r->klen[i], now, cmd->actor, reason,
-			                        err, sizeof(err));
+			ret = ct_shift_rollback(txn, r->keys[i], r->klen[i], now, cmd->actor,
+			                        reason, err, sizeof(err));
 		}
 		if (ret == CT_EOK) {
 			ret = ct_pool_get(txn, owner, r->types[i], &pools[2 * i + 1]);

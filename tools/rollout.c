@@ -10,8 +10,8 @@
 #include <string.h>
 #include <time.h>
 
-static const char *const state_names[] = { "?", "running", "paused", "done", "aborted",
-	                                   "rolled back" };
+static const char *const state_names[] = { "?",    "running", "paused",
+	                                   "done", "aborted", "rolled back" };
 static const char *const kind_names[] = { "?", "canary", "linear", "steps" };
 
 const char *ct_rollout_state_name(uint8_t state)
@@ -71,9 +71,10 @@ static bool take_entry(const ct_history_t *h, void *arg)
 	    e->step <= r->shift.nsteps) {
 		e->percent = r->shift.steps[e->step - 1];
 	}
-	bool bad = (h->before_len > 0 &&
-	            ct_pool_decode(h->before, h->before_len, &w->pools[0]) != CT_EOK) ||
-	           (h->after_len > 0 && ct_pool_decode(h->after, h->after_len, &w->pools[1]) != CT_EOK);
+	bool bad =
+	    (h->before_len > 0 &&
+	     ct_pool_decode(h->before, h->before_len, &w->pools[0]) != CT_EOK) ||
+	    (h->after_len > 0 && ct_pool_decode(h->after, h->after_len, &w->pools[1]) != CT_EOK);
 	size_t slen = 0;
 	FILE *s = bad ? NULL : open_memstream(&e->summary, &slen);
 	if (s == NULL) {
@@ -111,8 +112,8 @@ int ct_rollout_load(ct_txn_t *txn, const uint8_t *key, size_t klen, ct_rollout_t
 		r->has_pool = true;
 		int g = ct_pool_group_find(&r->pool, r->shift.group);
 		if (g >= 0) {
-			r->healthy = ct_shift_healthy(txn, key, klen, &r->pool, g, r->why,
-			                              sizeof(r->why));
+			r->healthy =
+			    ct_shift_healthy(txn, key, klen, &r->pool, g, r->why, sizeof(r->why));
 		}
 	}
 	walk_t w = { .r = r, .pools = malloc(2 * sizeof(ct_pool_t)) };
@@ -138,8 +139,8 @@ void ct_rollout_deinit(ct_rollout_t *r)
 	r->nlog = 0;
 }
 
-int ct_rollout_guard(ct_txn_t *txn, const uint8_t *key, size_t klen, const char *name,
-                     bool force, const char *actor, char *msg, size_t msglen)
+int ct_rollout_guard(ct_txn_t *txn, const uint8_t *key, size_t klen, const char *name, bool force,
+                     const char *actor, char *msg, size_t msglen)
 {
 	ct_shift_t *s = malloc(sizeof(*s));
 	char err[256] = "";

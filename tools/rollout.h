@@ -29,10 +29,10 @@ typedef struct {
 	uint8_t owner[CT_DNAME_MAXLEN];
 	uint16_t type;
 	ct_shift_t shift;
-	bool has_pool;     /* false: the pool is gone */
-	ct_pool_t pool;    /* the pool as it is now */
-	int healthy;       /* healthy targets of the group now; -1 when the group is gone */
-	char why[200];     /* the first target of the group that is not healthy, and why */
+	bool has_pool;  /* false: the pool is gone */
+	ct_pool_t pool; /* the pool as it is now */
+	int healthy;    /* healthy targets of the group now; -1 when the group is gone */
+	char why[200];  /* the first target of the group that is not healthy, and why */
 	int nlog;
 	ct_rollout_step_t log[CT_ROLLOUT_MAX_LOG]; /* this shift's entries, oldest first */
 } ct_rollout_t;
@@ -66,5 +66,5 @@ enum { CT_ROLLOUT_FREE = 0, CT_ROLLOUT_ABORTED = 1, CT_ROLLOUT_REFUSED = -1 };
  * report). CT_ROLLOUT_FREE when no shift is active; on a database error txn->ret is set and
  * msg says so.
  */
-int ct_rollout_guard(ct_txn_t *txn, const uint8_t *key, size_t klen, const char *name,
-                     bool force, const char *actor, char *msg, size_t msglen);
+int ct_rollout_guard(ct_txn_t *txn, const uint8_t *key, size_t klen, const char *name, bool force,
+                     const char *actor, char *msg, size_t msglen);

@@ -54,13 +54,13 @@ static json_t *weights_json(const ct_rollout_t *r)
 static json_t *entry_json(const ct_rollout_step_t *e)
 {
 	json_t *o = json_object();
-	bool good = o != NULL && set(o, "seq", json_integer((json_int_t)e->seq)) &&
-	            set(o, "time", time_json(e->time_ms)) && set(o, "time_ms", ms_json(e->time_ms)) &&
-	            set(o, "actor", json_string(e->actor)) &&
-	            set(o, "action", json_string(e->action)) &&
-	            set(o, "step", e->step ? json_integer(e->step) : json_null()) &&
-	            set(o, "percent", e->step ? json_integer(e->percent) : json_null()) &&
-	            set(o, "summary", json_string(e->summary != NULL ? e->summary : ""));
+	bool good =
+	    o != NULL && set(o, "seq", json_integer((json_int_t)e->seq)) &&
+	    set(o, "time", time_json(e->time_ms)) && set(o, "time_ms", ms_json(e->time_ms)) &&
+	    set(o, "actor", json_string(e->actor)) && set(o, "action", json_string(e->action)) &&
+	    set(o, "step", e->step ? json_integer(e->step) : json_null()) &&
+	    set(o, "percent", e->step ? json_integer(e->percent) : json_null()) &&
+	    set(o, "summary", json_string(e->summary != NULL ? e->summary : ""));
 	if (!good) {
 		json_decref(o);
 		return NULL;

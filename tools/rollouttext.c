@@ -98,8 +98,8 @@ void ct_rollouttext_print(FILE *out, const ct_rollout_t *r, uint64_t now)
 {
 	const ct_shift_t *s = &r->shift;
 	char label[CT_POOLTEXT_LABELLEN], when[CT_POOLTEXT_TIMELEN], text[600];
-	fprintf(out, "%s  shift to %s: %s\n", ct_pooltext_label(r->owner, r->type, label),
-	        s->group, ct_rollout_state_name(s->state));
+	fprintf(out, "%s  shift to %s: %s\n", ct_pooltext_label(r->owner, r->type, label), s->group,
+	        ct_rollout_state_name(s->state));
 	field(out, "plan");
 	fprintf(out, "%s\n", ct_rollouttext_plan(s, text, sizeof(text)));
 	field(out, "progress");

@@ -128,7 +128,7 @@ static void key_of(const char *owner, uint8_t *key, size_t *klen)
 /* A plan: kind, group, steps (percent list ending with 0), every_ms; gate 1, rollback on
  * unhealthy. */
 static void plan_shift(ct_shift_t *s, uint8_t kind, const char *group, const uint8_t *steps,
-		 uint32_t every)
+                       uint32_t every)
 {
 	memset(s, 0, sizeof(*s));
 	s->kind = kind;
@@ -200,7 +200,7 @@ static int act(const char *owner, int what, uint64_t now, char *err, size_t errl
 		break;
 	default:
 		ret = ct_shift_rollback(&txn, key, klen, now, "ops", "rolled back by ops", err,
-					errlen);
+		                        errlen);
 		break;
 	}
 	if (ret != CT_EOK) {
@@ -237,14 +237,13 @@ static const char *weights(const char *owner)
 	snprintf(out, sizeof(out), "-");
 	for (int g = 0; ret == CT_EOK && g < p.ngroups; g++) {
 		n += (size_t)snprintf(out + n, sizeof(out) - n, "%s%s=%u", g ? " " : "",
-				      p.groups[g].name, p.groups[g].weight);
+		                      p.groups[g].name, p.groups[g].weight);
 	}
 	return out;
 }
 
 /* Set the health of target t of group g of the pool at owner. */
-static void health(const char *owner, int g, int t, uint8_t state, bool drained,
-		   const char *error)
+static void health(const char *owner, int g, int t, uint8_t state, bool drained, const char *error)
 {
 	static ct_pool_t p;
 	uint8_t key[CT_RR_KEY_MAXLEN], o[CT_DNAME_MAXLEN];
@@ -276,8 +275,7 @@ static bool take_action(const ct_history_t *h, void *arg)
 		return true;
 	}
 	if (a->n == 0) {
-		snprintf(a->last_actor, sizeof(a->last_actor), "%.*s", (int)h->actor_len,
-			 h->actor);
+		snprintf(a->last_actor, sizeof(a->last_actor), "%.*s", (int)h->actor_len, h->actor);
 	}
 	snprintf(a->action[a->n++], sizeof(a->action[0]), "%.*s", (int)h->action_len, h->action);
 	return a->n < 16;
@@ -296,7 +294,7 @@ static const char *shift_history(const char *owner, actions_t *a)
 	size_t len = 0;
 	for (int i = a->n - 1; i >= 0; i--) {
 		len += (size_t)snprintf(a->text + len, sizeof(a->text) - len, "%s%s", a->action[i],
-					i > 0 ? " | " : "");
+		                        i > 0 ? " | " : "");
 	}
 	return a->text;
 }
@@ -362,7 +360,7 @@ static const char *scaled(int n, const uint32_t *before_w, int g, unsigned pct)
 	size_t len = 0;
 	for (int i = 0; i < n; i++) {
 		len += (size_t)snprintf(out + len, sizeof(out) - len, "%s%u", i ? " " : "",
-					pool.groups[i].weight);
+		                        pool.groups[i].weight);
 	}
 	return out;
 }
@@ -405,8 +403,8 @@ static void test_weights(void)
 				total += pool.groups[i].weight;
 				double exact = (100.0 - pct) * w[i] / (double)others;
 				if (i != g && (pool.groups[i].weight > exact + 1 ||
-					       pool.groups[i].weight + 1 < exact ||
-					       (w[i] == 0 && pool.groups[i].weight != 0))) {
+				               pool.groups[i].weight + 1 < exact ||
+				               (w[i] == 0 && pool.groups[i].weight != 0))) {
 					bad++;
 				}
 			}
@@ -478,7 +476,7 @@ static void test_start(void)
 	is_int(start("other.shift.test", &s, T0, err, sizeof(err)), CT_EINVAL,
 	       "no healthy target in the group: refused");
 	ok(strstr(err, "group 'green' has 0 healthy targets, the shift needs 1; 198.51.100.10 "
-		       "down: connection refused") != NULL,
+	               "down: connection refused") != NULL,
 	   "naming the first bad target: %s", err);
 	health("other.shift.test", 1, 1, CT_HEALTH_UP, false, "");
 	s.min_healthy = 2;
@@ -548,8 +546,7 @@ static void test_ticks(void)
 	ok(tick("tick.shift.test", T0 + 10000, log, sizeof(log)), "an overdue step is applied");
 	is_str(weights("tick.shift.test"), "blue=70 green=30", "once: step 3, not 4");
 	get_shift("tick.shift.test", &s);
-	ok(s.done == 3 && s.next_ms == T0 + 11000,
-	   "the next is due one interval after it (%llu)",
+	ok(s.done == 3 && s.next_ms == T0 + 11000, "the next is due one interval after it (%llu)",
 	   (unsigned long long)(s.next_ms - T0));
 	ok(!tick("tick.shift.test", T0 + 10999, log, sizeof(log)), "not before");
 	ok(tick("tick.shift.test", T0 + 11000, log, sizeof(log)), "the last step");
