@@ -209,7 +209,8 @@ static bool apply_all(const ct_poolcmd_t *cmd, ct_txn_t *txn, const char *file, 
 			                  err, sizeof(err));
 		}
 		if (ret == CT_EOK && o->changed) {
-			ret = ct_poolhealth_sync(txn, a->keys[i], a->klen[i], &p->pool);
+			ret =
+			    ct_poolhealth_sync(txn, a->keys[i], a->klen[i], &p->pool, !o->existed);
 		}
 		if (ret != CT_EOK) {
 			if (err[0] != '\0') {

@@ -4,6 +4,7 @@
 #include "poolhealth.h"
 #include "pooltext.h"
 #include "cutover/errcode.h"
+#include "cutover/history.h"
 #include "cutover/wire.h"
 #include "cutover/zonefile.h"
 
@@ -256,8 +257,12 @@ int ct_poolcmd_put(const ct_poolcmd_t *cmd, ct_txn_t *txn, const uint8_t *owner,
 	if (ret == CT_EOK && *changed) {
 		uint8_t key[CT_RR_KEY_MAXLEN];
 		size_t klen;
+		ct_history_t h;
 		ret = ct_pool_key(txn, owner, pool->type, key, &klen, err, sizeof(err));
-		ret = ret == CT_EOK ? ct_poolhealth_sync(txn, key, klen, pool) : ret;
+		/* the entry just appended: nothing before means the pool was created */
+		bool created =
+		    ret == CT_EOK && ct_history_last(txn, key, klen, &h) && h.before_len == 0;
+		ret = ret == CT_EOK ? ct_poolhealth_sync(txn, key, klen, pool, created) : ret;
 		err[0] = '\0';
 	}
 	if (ret != CT_EOK && err[0] != '\0') {

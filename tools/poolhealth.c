@@ -91,14 +91,6 @@ void ct_poolhealth_why(FILE *out, const ct_pool_t *pool, const ct_poolhealth_t *
 	}
 }
 
-void ct_poolhealth_counts(FILE *out, const ct_pool_t *pool, const ct_poolhealth_t *ph)
-{
-	for (int g = 0; g < pool->ngroups; g++) {
-		fprintf(out, "%s%s %d/%u", g > 0 ? " " : "", pool->groups[g].name, ph->healthy[g],
-		        pool->groups[g].ntargets);
-	}
-}
-
 bool ct_poolhealth_is_target(const ct_pool_t *pool, const uint8_t *addr)
 {
 	size_t alen = pool->type == CT_TYPE_AAAA ? 16 : 4;
@@ -112,7 +104,8 @@ bool ct_poolhealth_is_target(const ct_pool_t *pool, const uint8_t *addr)
 	return false;
 }
 
-int ct_poolhealth_sync(ct_txn_t *txn, const uint8_t *pkey, size_t pklen, const ct_pool_t *pool)
+int ct_poolhealth_sync(ct_txn_t *txn, const uint8_t *pkey, size_t pklen, const ct_pool_t *pool,
+                       bool created)
 {
 	size_t alen = pool->type == CT_TYPE_AAAA ? 16 : 4, n = 0, cap = 0;
 	struct fix {
@@ -133,7 +126,7 @@ int ct_poolhealth_sync(ct_txn_t *txn, const uint8_t *pkey, size_t pklen, const c
 			memset(&h, 0, sizeof(h)); /* unreadable: replaced below */
 			h.state = CT_HEALTH_DOWN;
 		}
-		bool target = ct_poolhealth_is_target(pool, addr);
+		bool target = !created && ct_poolhealth_is_target(pool, addr);
 		bool stale = pool->check.kind == CT_CHECK_NONE &&
 		             (h.state != CT_HEALTH_UNKNOWN || h.last_ms != 0 || h.ok_run != 0 ||
 		              h.fail_run != 0 || h.error[0] != '\0');

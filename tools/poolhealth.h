@@ -52,9 +52,6 @@ const char *ct_poolhealth_mode_text(int mode);
  */
 void ct_poolhealth_why(FILE *out, const ct_pool_t *pool, const ct_poolhealth_t *ph, int g);
 
-/* "blue 2/2 green 0/1": each group's healthy targets of its targets, on out. */
-void ct_poolhealth_counts(FILE *out, const ct_pool_t *pool, const ct_poolhealth_t *ph);
-
 /* True if addr (4 or 16 bytes, as the pool's type) is a target of one of pool's groups. */
 bool ct_poolhealth_is_target(const ct_pool_t *pool, const uint8_t *addr);
 
@@ -62,6 +59,9 @@ bool ct_poolhealth_is_target(const ct_pool_t *pool, const uint8_t *addr);
  * After pool (stored under pkey) was written in txn: drop the health records of addresses that
  * are no longer its targets (their drains go with them), and when the pool has no check,
  * forget what the prober found for the others (a drain is kept): a state left from a removed
- * check would keep a target out of the answers for good. Returns txn->ret.
+ * check would keep a target out of the answers for good. created: the pool is new, so every
+ * record under its key is a leftover (of a pool deleted with its zone) and goes. Returns
+ * txn->ret.
  */
-int ct_poolhealth_sync(ct_txn_t *txn, const uint8_t *pkey, size_t pklen, const ct_pool_t *pool);
+int ct_poolhealth_sync(ct_txn_t *txn, const uint8_t *pkey, size_t pklen, const ct_pool_t *pool,
+                       bool created);

@@ -500,6 +500,33 @@ subtest 'the cutover gate: refused without healthy targets, --force, --min-healt
 };
 
 # ---------------------------------------------------------------------------------------------
+subtest 'a pool created anew starts without health, also after its zone was deleted' => sub {
+	my $zone = write_file("$dir/gone.test.zone", <<'EOF');
+$ORIGIN gone.test.
+$TTL 300
+@	SOA	ns1 hostmaster 1 3600 600 86400 60
+	NS	ns1
+ns1	A	192.0.2.1
+EOF
+	for my $how ('pool set', 'apply') {
+		ctl_ok("import gone.test ($how)", 'zone', 'import', $zone);
+		ctl_ok('pool set www', qw(pool set www.gone.test --group blue=192.0.2.80));
+		ctl_ok('drain it', qw(drain 192.0.2.80 --pool www.gone.test));
+		ctl_ok('zone delete', qw(zone delete gone.test));
+		ctl_ok('import it again', 'zone', 'import', $zone);
+		if ($how eq 'apply') {
+			ctl_ok('apply www', 'apply', write_file("$dir/www.pools",
+				"pool www.gone.test.\n group blue weight 100 192.0.2.80\n"));
+		} else {
+			ctl_ok('pool set www again', qw(pool set www.gone.test --group blue=192.0.2.80));
+		}
+		ok(!health_of('www.gone.test')->{'192.0.2.80'}{drained},
+		   "$how: the new pool does not inherit the old one's drain");
+		ctl_ok('zone delete', qw(zone delete gone.test));
+	}
+};
+
+# ---------------------------------------------------------------------------------------------
 # Targets cutoverd's prober finds down: a tcp check on a port of 127.0.0.1 nobody listens on
 # (no backend). Only the database state is looked at, polled with a bound; no timing is asserted.
 subtest 'targets the prober found down: status, the gate, forgetting a removed check' => sub {
