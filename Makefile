@@ -19,6 +19,9 @@ LDLIBS  = $(PKG_LIBS) -lpthread -lm
 # Debian packages: to build, and what the tests drive (DNS clients, the reference server).
 DEB_BUILD = gcc make pkg-config libevent-dev liblmdb-dev libldns-dev libjansson-dev libssl-dev
 DEB_TEST  = perl libnet-dns-perl bind9-dnsutils knot-dnsutils nsd
+# What `make bench` drives (tests/bench/): the load generator, the reference servers, and the
+# Perl the harness is written in.
+DEB_BENCH = dnsperf nsd knot gdnsd perl libnet-dns-perl
 
 DAEMON_SRC = $(wildcard server/cutoverd*.c) $(wildcard server/net_*.c) $(wildcard server/prober*.c)
 CORE_SRC   = $(filter-out $(DAEMON_SRC),$(wildcard server/*.c))
@@ -34,7 +37,7 @@ CTL_OBJ    = $(CTL_SRC:.c=.o)
 RUN_DB     = run/db
 RUN_LISTEN = 127.0.0.1:5300
 
-.PHONY: all deps deps-test run test unit integration install clean asan
+.PHONY: all deps deps-test deps-bench run test unit integration bench install clean asan
 
 all: deps
 	@$(MAKE) --no-print-directory cutoverd cutoverctl
@@ -44,6 +47,9 @@ deps:
 
 deps-test:
 	@sh tools/install-deps.sh $(DEB_BUILD) $(DEB_TEST)
+
+deps-bench:
+	@sh tools/install-deps.sh $(DEB_BUILD) $(DEB_BENCH)
 
 libcutover.a: $(CORE_OBJ)
 	$(AR) rcs $@ $^
@@ -74,6 +80,12 @@ run: all
 test: deps-test
 	@$(MAKE) --no-print-directory cutoverd cutoverctl $(UNIT_BIN)
 	prove -I tests/lib $(UNIT_BIN) tests/integration/*.t
+
+# cutoverd beside NSD, Knot and gdnsd on loopback, a few minutes; not part of `make test`.
+# Prints a markdown table, writes CSV under bench-results/ (README.md, "Measured figures").
+bench: deps-bench
+	@$(MAKE) --no-print-directory cutoverd cutoverctl
+	perl tests/bench/run
 
 unit: $(UNIT_BIN)
 	prove $(UNIT_BIN)
