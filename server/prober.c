@@ -52,6 +52,8 @@ struct prober {
 	size_t last_txnid;
 	uint64_t last_results_ms;
 	target_t *targets;
+	ct_shift_t *shift; /* scratch for the scheduler, allocated once */
+	ct_pool_t *pool;
 	bool running;
 };
 
@@ -121,6 +123,8 @@ static void check_done(void *arg, bool ok, const char *error, uint32_t latency_u
 		log_info("health pool=%s target=%s old=%s new=%s reason=\"%s\"", t->name,
 			 t->addr_text, state_name(old), state_name(h->state),
 			 ok ? "check passed" : error);
+		/* answers must change now: write at the end of this loop iteration */
+		event_active(t->pr->flush_ev, EV_TIMEOUT, 0);
 	}
 }
 
@@ -363,11 +367,8 @@ static void sched_cb(evutil_socket_t fd, short what, void *arg)
 	uint8_t keys[16][CT_RR_KEY_MAXLEN];
 	size_t lens[16];
 	int n = 0;
-	ct_shift_t *s = malloc(sizeof(*s));
-	ct_pool_t *pool = malloc(sizeof(*pool));
-	if (s == NULL || pool == NULL) {
-		goto out;
-	}
+	ct_shift_t *s = pr->shift;
+	ct_pool_t *pool = pr->pool;
 	ct_txn_t txn;
 	ct_txn_begin(pr->store, &txn, false);
 	MDB_val k, v;
@@ -399,9 +400,6 @@ static void sched_cb(evutil_socket_t fd, short what, void *arg)
 				 log);
 		}
 	}
-out:
-	free(s);
-	free(pool);
 }
 
 prober_t *prober_new(ct_store_t *store, char *err, size_t errlen)
@@ -414,7 +412,9 @@ prober_t *prober_new(ct_store_t *store, char *err, size_t errlen)
 	pr->store = store;
 	pr->base = event_base_new();
 	pr->ssl = probe_ssl_ctx_new();
-	if (pr->base == NULL || pr->ssl == NULL) {
+	pr->shift = malloc(sizeof(*pr->shift));
+	pr->pool = malloc(sizeof(*pr->pool));
+	if (pr->base == NULL || pr->ssl == NULL || pr->shift == NULL || pr->pool == NULL) {
 		snprintf(err, errlen, "prober: cannot create its event loop or TLS context");
 		prober_free(pr);
 		return NULL;
@@ -487,5 +487,7 @@ void prober_free(prober_t *pr)
 	if (pr->ssl != NULL) {
 		SSL_CTX_free(pr->ssl);
 	}
+	free(pr->shift);
+	free(pr->pool);
 	free(pr);
 }
