@@ -65,9 +65,9 @@ tests/unit/bin/%: tests/unit/%.c libcutover.a tests/tap.h
 	$(CC) $(CFLAGS) -Itests -o $@ $< libcutover.a $(LDLIBS)
 
 # The pool file reader lives in tools/; its unit test links it beside the core.
-tests/unit/bin/poolfile: tests/unit/poolfile.c tools/poolfile.o tools/pooltext.o tools/checktext.o libcutover.a tests/tap.h
+tests/unit/bin/poolfile: tests/unit/poolfile.c tools/poolfile.o libcutover.a tests/tap.h
 	@mkdir -p tests/unit/bin
-	$(CC) $(CFLAGS) -Itests -Itools -o $@ $< tools/poolfile.o tools/pooltext.o tools/checktext.o libcutover.a $(LDLIBS)
+	$(CC) $(CFLAGS) -Itests -Itools -o $@ $< tools/poolfile.o libcutover.a $(LDLIBS)
 
 run: all
 	@if [ ! -f $(RUN_DB)/data.mdb ]; then \

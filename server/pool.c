@@ -672,3 +672,15 @@ int ct_pool_restore_markers(ct_txn_t *txn, const uint8_t *apex_key, size_t apex_
 	}
 	return txn->ret;
 }
+
+int ct_pool_key_zone(const MDB_val *key, uint8_t *apex)
+{
+	uint8_t okey[CT_KEY_MAXLEN];
+	size_t olen, apex_len;
+	uint16_t type;
+	if (ct_rr_key_split(key, okey, &olen, &apex_len, &type) != CT_EOK ||
+	    ct_dname_from_key(okey, apex_len, apex) < 0) {
+		return CT_EDBCORRUPT;
+	}
+	return CT_EOK;
+}

@@ -3,8 +3,8 @@
 #include "ctl.h"
 #include "poolcmd.h"
 #include "poolfile.h"
-#include "poolhealth.h"
-#include "pooltext.h"
+#include "cutover/poolhealth.h"
+#include "cutover/pooltext.h"
 #include "cutover/errcode.h"
 #include "cutover/wire.h"
 
@@ -171,7 +171,7 @@ static size_t file_zones(const applying_t *a, uint8_t (*zones)[CT_DNAME_MAXLEN])
 		MDB_val key = { a->klen[i], a->keys[i] };
 		uint8_t apex[CT_DNAME_MAXLEN];
 		size_t j = 0;
-		if (ct_poolcmd_key_zone(&key, apex) != CT_EOK) {
+		if (ct_pool_key_zone(&key, apex) != CT_EOK) {
 			continue;
 		}
 		while (j < n && !ct_dname_eq(zones[j], apex)) {
@@ -352,7 +352,7 @@ static bool export_one(const MDB_val *key, const ct_pool_t *pool, void *arg)
 	uint16_t type;
 	char text[CT_DNAME_STRLEN];
 	if (ct_pool_key_owner(key, owner, &type) != CT_EOK ||
-	    ct_poolcmd_key_zone(key, apex) != CT_EOK) {
+	    ct_pool_key_zone(key, apex) != CT_EOK) {
 		x->ret = CT_EDBCORRUPT;
 		return false;
 	}

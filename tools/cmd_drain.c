@@ -2,8 +2,8 @@
 /* cutoverctl drain and undrain: an operator takes a target out of the answers, and back. */
 #include "ctl.h"
 #include "poolcmd.h"
-#include "poolhealth.h"
-#include "pooltext.h"
+#include "cutover/poolhealth.h"
+#include "cutover/pooltext.h"
 #include "cutover/errcode.h"
 #include "cutover/health.h"
 #include "cutover/history.h"

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* cutoverctl pool: create or replace (set), show, list and delete pools. */
 #include "ctl.h"
-#include "checktext.h"
+#include "cutover/checktext.h"
 #include "poolcmd.h"
 #include "poolfile.h"
-#include "pooljson.h"
-#include "pooltext.h"
+#include "cutover/pooljson.h"
+#include "cutover/pooltext.h"
 #include "cutover/errcode.h"
 #include "cutover/wire.h"
 #include "cutover/zonefile.h"

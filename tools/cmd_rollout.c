@@ -2,12 +2,12 @@
 /* cutoverctl shift: gradual traffic moves (canary, linear, explicit steps) that cutoverd runs,
  * and shift status, pause, resume and abort. */
 #include "ctl.h"
-#include "checktext.h"
+#include "cutover/checktext.h"
 #include "poolcmd.h"
-#include "pooljson.h"
-#include "pooltext.h"
-#include "rollout.h"
-#include "rolloutjson.h"
+#include "cutover/pooljson.h"
+#include "cutover/pooltext.h"
+#include "cutover/rollout.h"
+#include "cutover/rolloutjson.h"
 #include "rollouttext.h"
 #include "cutover/errcode.h"
 #include "cutover/wire.h"

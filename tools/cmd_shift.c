@@ -2,9 +2,9 @@
 /* cutoverctl weight, cutover and rollback: moving traffic between a pool's groups. */
 #include "ctl.h"
 #include "poolcmd.h"
-#include "poolhealth.h"
-#include "pooltext.h"
-#include "rollout.h"
+#include "cutover/poolhealth.h"
+#include "cutover/pooltext.h"
+#include "cutover/rollout.h"
 #include "cutover/errcode.h"
 #include "cutover/history.h"
 #include "cutover/wire.h"

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* cutoverctl: options, actor, pools at a name, transactions and reports of the pool commands. */
 #include "poolcmd.h"
-#include "poolhealth.h"
-#include "pooltext.h"
+#include "cutover/poolhealth.h"
+#include "cutover/pooltext.h"
 #include "cutover/errcode.h"
 #include "cutover/history.h"
 #include "cutover/wire.h"
@@ -329,18 +329,6 @@ void ct_poolcmd_report(const uint8_t *owner, uint16_t type, const char *verb,
 	fputc('\n', stdout);
 }
 
-int ct_poolcmd_key_zone(const MDB_val *key, uint8_t *apex)
-{
-	uint8_t okey[CT_KEY_MAXLEN];
-	size_t olen, apex_len;
-	uint16_t type;
-	if (ct_rr_key_split(key, okey, &olen, &apex_len, &type) != CT_EOK ||
-	    ct_dname_from_key(okey, apex_len, apex) < 0) {
-		return CT_EDBCORRUPT;
-	}
-	return CT_EOK;
-}
-
 int ct_poolcmd_each(ct_txn_t *txn, const uint8_t *zone, ct_poolcmd_each_t cb, void *arg)
 {
 	uint8_t prefix[CT_KEY_MAXLEN + 1];
@@ -371,4 +359,20 @@ int ct_poolcmd_each(ct_txn_t *txn, const uint8_t *zone, ct_poolcmd_each_t cb, vo
 	}
 	free(pool);
 	return ret != CT_EOK ? ret : txn->ret;
+}
+
+int ct_pooljson_print(json_t *doc)
+{
+	if (doc == NULL) {
+		ct_ctl_err("cannot build the JSON output: %s", ct_strerror(CT_ENOMEM));
+		return CT_CTL_FAIL;
+	}
+	int rc =
+	    json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
+	json_decref(doc);
+	if (rc != 0 || fputc('\n', stdout) == EOF || fflush(stdout) != 0) {
+		ct_ctl_err("cannot write the JSON output");
+		return CT_CTL_FAIL;
+	}
+	return CT_CTL_OK;
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <getopt.h>
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -118,5 +119,8 @@ typedef bool (*ct_poolcmd_each_t)(const MDB_val *key, const ct_pool_t *pool, voi
  */
 int ct_poolcmd_each(ct_txn_t *txn, const uint8_t *zone, ct_poolcmd_each_t cb, void *arg);
 
-/* The zone's apex of a pools-db key into apex (CT_DNAME_MAXLEN); CT_EDBCORRUPT if it is bad. */
-int ct_poolcmd_key_zone(const MDB_val *key, uint8_t *apex);
+/*
+ * Print doc on stdout, indented, keys in insertion order, a newline after it, and release
+ * it. doc NULL (out of memory) or a failed write: a message. Returns the exit status.
+ */
+int ct_pooljson_print(json_t *doc);

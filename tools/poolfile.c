@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* cutoverctl: reading and writing the pool file (format in poolfile.h and README.md). */
 #include "poolfile.h"
-#include "checktext.h"
-#include "pooltext.h"
+#include "cutover/checktext.h"
+#include "cutover/pooltext.h"
 #include "cutover/errcode.h"
 #include "cutover/wire.h"
 #include "cutover/zonefile.h"

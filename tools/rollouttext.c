@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* cutoverctl: the text forms of shifts (plans, progress lines, the shift status block). */
 #include "rollouttext.h"
-#include "checktext.h"
-#include "pooltext.h"
+#include "cutover/checktext.h"
+#include "cutover/pooltext.h"
 
 #include <string.h>
 

@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "rollout.h"
+#include "cutover/rollout.h"
 
 /* A wait in a short human form ("0.4s", "12.3s", "4m05s", "2h10m") into out; returns out. */
 #define CT_ROLLOUTTEXT_WAITLEN 24

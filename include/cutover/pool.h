@@ -160,3 +160,6 @@ int ct_pool_restore_markers(ct_txn_t *txn, const uint8_t *apex_key, size_t apex_
 
 /* Owner of a pools-db key as a wire name into owner (CT_DNAME_MAXLEN); type out. */
 int ct_pool_key_owner(const MDB_val *key, uint8_t *owner, uint16_t *type);
+
+/* The zone's apex of a pools-db key into apex (CT_DNAME_MAXLEN); CT_EDBCORRUPT if it is bad. */
+int ct_pool_key_zone(const MDB_val *key, uint8_t *apex);

@@ -3,7 +3,7 @@
  * lines, and writing back the same pools; the health check settings and their text forms
  * (tools/checktext.c). */
 #include "poolfile.h"
-#include "checktext.h"
+#include "cutover/checktext.h"
 #include "cutover/errcode.h"
 #include "cutover/wire.h"
 #include "tap.h"

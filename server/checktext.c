@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* cutoverctl: the text forms of a pool's health check (durations, specs, status ranges). */
-#include "checktext.h"
-#include "pooltext.h"
+/* The text forms of a pool's health check (durations, specs, status ranges). */
+#include "cutover/checktext.h"
+#include "cutover/pooltext.h"
 
 #include <ctype.h>
 #include <jansson.h>

@@ -1,10 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* cutoverctl: pools and history entries as JSON (jansson only; never hand-built strings). */
-#include "pooljson.h"
-#include "checktext.h"
-#include "ctl.h"
-#include "poolcmd.h"
-#include "pooltext.h"
+/* Pools and history entries as JSON (jansson only; never hand-built strings). */
+#include "cutover/pooljson.h"
+#include "cutover/checktext.h"
+#include "cutover/pooltext.h"
 #include "cutover/errcode.h"
 
 #include <math.h>
@@ -115,7 +113,7 @@ static json_t *pool_json(const uint8_t *owner, const uint8_t *apex, const ct_poo
 static bool split_key(const MDB_val *key, uint8_t *owner, uint16_t *type, uint8_t *apex)
 {
 	return ct_pool_key_owner(key, owner, type) == CT_EOK &&
-	       ct_poolcmd_key_zone(key, apex) == CT_EOK;
+	       ct_pool_key_zone(key, apex) == CT_EOK;
 }
 
 json_t *ct_pooljson_pool(const MDB_val *key, const ct_pool_t *pool)
@@ -252,20 +250,4 @@ json_t *ct_pooljson_doc(const char *key, json_t **array)
 		return NULL;
 	}
 	return doc;
-}
-
-int ct_pooljson_print(json_t *doc)
-{
-	if (doc == NULL) {
-		ct_ctl_err("cannot build the JSON output: %s", ct_strerror(CT_ENOMEM));
-		return CT_CTL_FAIL;
-	}
-	int rc =
-	    json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
-	json_decref(doc);
-	if (rc != 0 || fputc('\n', stdout) == EOF || fflush(stdout) != 0) {
-		ct_ctl_err("cannot write the JSON output");
-		return CT_CTL_FAIL;
-	}
-	return CT_CTL_OK;
 }

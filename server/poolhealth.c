@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* cutoverctl: reading the health of a pool's targets, and saying what follows from it. */
-#include "poolhealth.h"
-#include "pooltext.h"
+/* Reading the health of a pool's targets, and saying what follows from it. */
+#include "cutover/poolhealth.h"
+#include "cutover/pooltext.h"
 #include "cutover/errcode.h"
 #include "cutover/wire.h"
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* cutoverctl: reading a pool's shift with its steps from history; the manual-change guard. */
-#include "rollout.h"
-#include "pooltext.h"
+/* Reading a pool's shift with its steps from history; the manual-change guard. */
+#include "cutover/rollout.h"
+#include "cutover/pooltext.h"
 #include "cutover/errcode.h"
 #include "cutover/history.h"
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* cutoverctl: a pool's health check settings as people write them (pool set's options and the
+/* A pool's health check settings as people write them (pool set's options and the
  * pool file's lines): durations, check specs, status ranges; parsed, checked and written back. */
 #pragma once
 

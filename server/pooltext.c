@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* cutoverctl: the text forms of pools (types, policies, addresses, weights, shares, changes). */
-#include "pooltext.h"
-#include "checktext.h"
+/* The text forms of pools (types, policies, addresses, weights, shares, changes). */
+#include "cutover/pooltext.h"
+#include "cutover/checktext.h"
 #include "cutover/wire.h"
 
 #include <arpa/inet.h>

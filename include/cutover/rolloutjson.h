@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* cutoverctl: a shift as JSON (shift status --json, status --json), built with jansson. */
+/* A shift as JSON (shift status --json, status --json), built with jansson. */
 #pragma once
 
 #include <jansson.h>
 #include <stdint.h>
 
-#include "rollout.h"
+#include "cutover/rollout.h"
 
 /*
  * The shift r as a JSON object (new reference; NULL when out of memory or the key is bad):

@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* cutoverctl: shifts as JSON (jansson only; never hand-built strings). */
-#include "rolloutjson.h"
-#include "poolcmd.h"
-#include "pooltext.h"
+/* Shifts as JSON (jansson only; never hand-built strings). */
+#include "cutover/rolloutjson.h"
+#include "cutover/pooltext.h"
 #include "cutover/errcode.h"
 
 #include <string.h>
@@ -86,7 +85,7 @@ json_t *ct_rolloutjson_shift(const ct_rollout_t *r, uint64_t now)
 	char name[CT_DNAME_STRLEN], zone[CT_DNAME_STRLEN], state[16];
 	uint8_t apex[CT_DNAME_MAXLEN];
 	MDB_val key = { r->klen, (void *)r->key };
-	if (ct_poolcmd_key_zone(&key, apex) != CT_EOK) {
+	if (ct_pool_key_zone(&key, apex) != CT_EOK) {
 		return NULL;
 	}
 	snprintf(state, sizeof(state), "%s", ct_rollout_state_name(s->state));

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* cutoverctl: a pool's shift as the commands show it (the schedule, the pool now, the health of
+/* A pool's shift as the commands show it (the schedule, the pool now, the health of
  * the shifted group and the steps from history), and the guard that keeps manual weight
  * changes from fighting a running shift. */
 #pragma once

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* cutoverctl: the health of a pool's targets as the database holds it (the records cutoverd's
+/* The health of a pool's targets as the database holds it (the records cutoverd's
  * prober and 'drain' write), and what cutoverd answers from it (server/answer.c). */
 #pragma once
 

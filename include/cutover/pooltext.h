@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* cutoverctl: pools as people read and write them (types, policies, addresses, weights,
+/* Pools as people read and write them (types, policies, addresses, weights,
  * shares, change summaries), shared by the pool commands and the pool file. */
 #pragma once
 

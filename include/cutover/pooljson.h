@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* cutoverctl: the JSON documents of the pool commands (--json), built with jansson. */
+/* The JSON documents of the pool commands (--json), built with jansson. */
 #pragma once
 
 #include <jansson.h>
 #include <stdint.h>
 
-#include "poolhealth.h"
+#include "cutover/poolhealth.h"
 #include "cutover/history.h"
 #include "cutover/pool.h"
 
@@ -40,8 +40,3 @@ json_t *ct_pooljson_history(const ct_history_t *h);
  * NULL when out of memory. */
 json_t *ct_pooljson_doc(const char *key, json_t **array);
 
-/*
- * Print doc on stdout, indented, keys in insertion order, a newline after it, and release
- * it. doc NULL (out of memory) or a failed write: a message. Returns the exit status.
- */
-int ct_pooljson_print(json_t *doc);
