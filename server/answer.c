@@ -11,6 +11,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
@@ -43,10 +44,162 @@ typedef struct {
 	uint16_t want_type;
 } node_t;
 
+/* ------------------------------------------------------------------------------------------
+ * Counters (see answer.h): plain per-worker increments, read by the HTTP endpoint. */
+
+/* The query types counted by name, by bucket; CT_STAT_QTYPES - 1 is "other". */
+static const char *const stat_qtype_names[CT_STAT_QTYPES] = {
+	"A",  "AAAA",   "CNAME", "NS",    "SOA", "MX",  "TXT",  "PTR",  "SRV",  "NAPTR",
+	"DS", "DNSKEY", "SVCB",  "HTTPS", "CAA", "ANY", "AXFR", "IXFR", "none", "other",
+};
+
+const char *ct_answer_stat_qtype_name(int bucket)
+{
+	return bucket >= 0 && bucket < CT_STAT_QTYPES ? stat_qtype_names[bucket] : "other";
+}
+
+int ct_answer_stat_qtype(uint16_t qtype)
+{
+	switch (qtype) { /* a jump table: the query path pays a few instructions */
+	case CT_TYPE_A:
+		return 0;
+	case CT_TYPE_AAAA:
+		return 1;
+	case CT_TYPE_CNAME:
+		return 2;
+	case CT_TYPE_NS:
+		return 3;
+	case CT_TYPE_SOA:
+		return 4;
+	case CT_TYPE_MX:
+		return 5;
+	case CT_TYPE_TXT:
+		return 6;
+	case CT_TYPE_PTR:
+		return 7;
+	case CT_TYPE_SRV:
+		return 8;
+	case 35: /* NAPTR */
+		return 9;
+	case CT_TYPE_DS:
+		return 10;
+	case 48: /* DNSKEY */
+		return 11;
+	case 64: /* SVCB */
+		return 12;
+	case 65: /* HTTPS */
+		return 13;
+	case 257: /* CAA */
+		return 14;
+	case CT_TYPE_ANY:
+		return 15;
+	case CT_TYPE_AXFR:
+		return 16;
+	case CT_TYPE_IXFR:
+		return 17;
+	case 0: /* no question could be read */
+		return 18;
+	default:
+		return CT_STAT_QTYPES - 1;
+	}
+}
+
+const char *ct_answer_stat_rcode_name(int bucket)
+{
+	static const char *const names[CT_STAT_RCODES] = { "NOERROR",  "FORMERR", "SERVFAIL",
+		                                           "NXDOMAIN", "NOTIMP",  "REFUSED",
+		                                           "BADVERS",  "other" };
+	return bucket >= 0 && bucket < CT_STAT_RCODES ? names[bucket] : "other";
+}
+
+int ct_answer_stat_rcode(int rcode)
+{
+	return rcode >= 0 && rcode <= CT_RCODE_REFUSED ? rcode : rcode == CT_RCODE_BADVERS ? 6 : 7;
+}
+
+static void count_response(ct_answer_ctx_t *ctx, const ct_query_t *q, bool tcp, int rcode)
+{
+	int t = ct_answer_stat_qtype(q->has_question ? q->qtype : 0);
+	ct_counter_inc(
+	    &ctx->responses[tcp ? CT_STAT_TCP : CT_STAT_UDP][t][ct_answer_stat_rcode(rcode)]);
+}
+
+/*
+ * Where a (pool, group) starts its probe: from the key's length, its first and last eight bytes
+ * (the zone and the owner's first label, and the type) and the group's index, a handful of
+ * instructions. Slots are matched on the whole key and the group's name; a group that moves
+ * to another index gets a second slot, which the metrics add up.
+ */
+static uint32_t poolstat_hash(const uint8_t *key, size_t klen, int group)
+{
+	uint64_t head = 0, tail = 0;
+	if (klen >= 8) {
+		memcpy(&head, key, 8);
+		memcpy(&tail, key + klen - 8, 8);
+	} else {
+		for (size_t i = 0; i < klen; i++) {
+			head = head << 8 | key[i];
+		}
+	}
+	uint64_t h = (head ^ (uint64_t)klen << 56) * 0x9E3779B97F4A7C15ull;
+	h = (h ^ tail ^ (uint64_t)group) * 0xC2B2AE3D27D4EB4Full;
+	return (uint32_t)(h >> 32);
+}
+
+/* The slot of (pool, group), added on first use; NULL when the table or its arena is full. */
+static ct_poolstat_t *poolstat_get(ct_poolstats_t *ps, const uint8_t *key, size_t klen, int g,
+                                   const uint8_t *group, size_t glen)
+{
+	uint32_t h = poolstat_hash(key, klen, g);
+	for (uint32_t i = 0; i < CT_POOLSTAT_SLOTS; i++) {
+		ct_poolstat_t *s = &ps->slot[(h + i) & (CT_POOLSTAT_SLOTS - 1)];
+		if (atomic_load_explicit(&s->used, memory_order_relaxed) == 0) {
+			if (ps->nslots >= CT_POOLSTAT_SLOTS / 4 * 3 ||
+			    ps->arena_used + klen + glen > CT_POOLSTAT_ARENA) {
+				return NULL;
+			}
+			s->hash = h;
+			s->off = ps->arena_used;
+			s->klen = (uint16_t)klen;
+			s->glen = (uint8_t)glen;
+			memcpy(ps->arena + s->off, key, klen);
+			memcpy(ps->arena + s->off + klen, group, glen);
+			ps->arena_used += (uint32_t)(klen + glen);
+			ps->nslots++;
+			atomic_store_explicit(&s->used, 1, memory_order_release);
+			return s;
+		}
+		if (s->hash == h && s->klen == klen && s->glen == glen &&
+		    memcmp(ps->arena + s->off, key, klen) == 0 &&
+		    memcmp(ps->arena + s->off + klen, group, glen) == 0) {
+			return s;
+		}
+	}
+	return NULL;
+}
+
+static void count_pool_answer(ct_answer_ctx_t *ctx, const uint8_t *key, size_t klen, int g,
+                              const ct_pool_group_view_t *gr, bool preview, bool fail_open)
+{
+	ct_poolstat_t *s = poolstat_get(ctx->pools, key, klen, g, gr->name, gr->name_len);
+	if (s == NULL) {
+		ct_counter_inc(&ctx->pools->uncounted);
+		return;
+	}
+	ct_counter_inc(preview ? &s->previews : &s->answers);
+	if (fail_open) {
+		ct_counter_inc(&s->fail_open);
+	}
+}
+
 int ct_answer_init(ct_answer_ctx_t *ctx, ct_store_t *store)
 {
 	memset(ctx, 0, sizeof(*ctx));
 	ctx->store = store;
+	ctx->pools = calloc(1, sizeof(*ctx->pools));
+	if (ctx->pools == NULL) {
+		return CT_ENOMEM;
+	}
 	uint64_t seed;
 	if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed)) {
 		seed = (uint64_t)(uintptr_t)ctx ^ (uint64_t)time(NULL);
@@ -58,6 +211,8 @@ int ct_answer_init(ct_answer_ctx_t *ctx, ct_store_t *store)
 void ct_answer_deinit(ct_answer_ctx_t *ctx)
 {
 	ct_reader_deinit(&ctx->txn);
+	free(ctx->pools);
+	ctx->pools = NULL;
 }
 
 /*
@@ -311,7 +466,7 @@ static bool put_pool(lookup_t *lk, const uint8_t *owner, const MDB_val *marker)
 	bool serve[CT_POOL_MAX_GROUPS][CT_POOL_MAX_TARGETS];
 	bool live[CT_POOL_MAX_GROUPS];
 	int out = ct_health_pool_mask(lk->txn, pkey, pklen, &pool, serve);
-	bool any = false;
+	bool any = false, fail_open = false;
 	for (int g = 0; g < pool.ngroups; g++) {
 		live[g] = false;
 		for (int t = 0; t < pool.groups[g].ntargets; t++) {
@@ -323,7 +478,9 @@ static bool put_pool(lookup_t *lk, const uint8_t *owner, const MDB_val *marker)
 		if (pool.flags & CT_POOL_ALLDOWN_NODATA) {
 			return false;
 		}
-		lk->ctx->fail_open++; /* every target down: answer as if all were up */
+		/* every target down: answer as if all were up */
+		ct_counter_inc(&lk->ctx->fail_open);
+		fail_open = true;
 		for (int g = 0; g < pool.ngroups; g++) {
 			live[g] = pool.groups[g].ntargets > 0;
 			memset(serve[g], 1, sizeof(serve[g]));
@@ -354,6 +511,7 @@ static bool put_pool(lookup_t *lk, const uint8_t *owner, const MDB_val *marker)
 	if (pool.answers > 0 && pool.answers < n) {
 		n = pool.answers;
 	}
+	count_pool_answer(lk->ctx, pkey, pklen, g, gr, m[1] != CT_POOLREF_ALL, fail_open);
 	unsigned start = lk->ctx->rotate++ % nlive;
 	ct_wire_mark_t mark;
 	ct_wire_mark(lk->w, &mark);
@@ -554,10 +712,10 @@ size_t ct_answer(ct_answer_ctx_t *ctx, const uint8_t *pkt, size_t len, bool tcp,
 		 const struct sockaddr *src, uint8_t *resp, size_t cap)
 {
 	ct_query_t q;
-	ctx->queries++;
+	ct_counter_inc(&ctx->queries);
 	int rcode = ct_query_parse(pkt, len, &q);
 	if (rcode == CT_QUERY_DROP) {
-		ctx->dropped++;
+		ct_counter_inc(&ctx->dropped);
 		return 0;
 	}
 	size_t limit = tcp ? 65535 : (q.edns ? q.udp_size : 512);
@@ -580,6 +738,7 @@ size_t ct_answer(ct_answer_ctx_t *ctx, const uint8_t *pkt, size_t len, bool tcp,
 		rcode = check_question(&q);
 	}
 	if (rcode != CT_RCODE_NOERROR) {
+		count_response(ctx, &q, tcp, rcode);
 		return finish(&w, &q, rcode, q.edns, 0);
 	}
 	if (q.edns) {
@@ -595,7 +754,7 @@ size_t ct_answer(ct_answer_ctx_t *ctx, const uint8_t *pkt, size_t len, bool tcp,
 	}
 	if (lk.txn->ret != CT_EOK) {
 		/* database trouble: say so with SERVFAIL rather than a wrong answer */
-		ctx->db_errors++;
+		ct_counter_inc(&ctx->db_errors);
 		if (ct_log_ratelimit(&ctx->log_last)) {
 			log_err("query failed reason=\"%s\"", ct_strerror(lk.txn->ret));
 		}
@@ -612,5 +771,6 @@ size_t ct_answer(ct_answer_ctx_t *ctx, const uint8_t *pkt, size_t len, bool tcp,
 		resp[2] |= 0x02;
 	}
 	w.cap = limit;
+	count_response(ctx, &q, tcp, lk.rcode);
 	return finish(&w, &q, lk.rcode, q.edns, lk.ecs_scope);
 }

@@ -41,7 +41,8 @@ void net_udp_read(evutil_socket_t fd, short what, void *arg)
 		int m = 0;
 		for (int i = 0; i < n; i++) {
 			if (w->rx[i].msg_hdr.msg_flags & MSG_TRUNC) {
-				w->answer.dropped++; /* larger than any query we accept */
+				/* larger than any query we accept */
+				ct_counter_inc(&w->answer.dropped);
 				continue;
 			}
 			size_t len = ct_answer(&w->answer, w->rx_buf[i], w->rx[i].msg_len, false,

@@ -40,6 +40,7 @@ typedef struct target {
 	bool changed;   /* state changed: write soon */
 	bool removed;   /* pool or target gone: free when its check returns */
 	ct_health_t h;
+	prober_target_stats_t st; /* for metrics: under pr->lock */
 	struct target *next;
 } target_t;
 
@@ -55,7 +56,79 @@ struct prober {
 	ct_shift_t *shift; /* scratch for the scheduler, allocated once */
 	ct_pool_t *pool;
 	bool running;
+	/* Metrics readers on other threads: the target list's membership and every target's
+	 * st, and errors, change only under this lock (never taken on the query path). */
+	pthread_mutex_t lock;
+	uint64_t errors[PROBE_ERR_KINDS];
 };
+
+const uint32_t prober_latency_bounds_us[PROBER_LATENCY_BUCKETS] = {
+	1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000, 2500000, 5000000,
+};
+
+const char *prober_error_kind_name(int kind)
+{
+	static const char *names[PROBE_ERR_KINDS] = { "timeout",       "refused",     "connect",
+		                                      "tls",           "http_status", "http_body",
+		                                      "http_protocol", "resources" };
+	return kind >= 0 && kind < PROBE_ERR_KINDS ? names[kind] : "other";
+}
+
+/* The kind of a failed check, from the messages of prober_check.c. */
+static int error_kind(const char *error)
+{
+	static const struct {
+		const char *prefix;
+		int kind;
+	} kinds[] = {
+		{ "timeout", PROBE_ERR_TIMEOUT },
+		{ "TLS", PROBE_ERR_TLS },
+		{ "HTTP status", PROBE_ERR_HTTP_STATUS },
+		{ "body lacks", PROBE_ERR_HTTP_BODY },
+		{ "empty HTTP", PROBE_ERR_HTTP_PROTOCOL },
+		{ "not an HTTP", PROBE_ERR_HTTP_PROTOCOL },
+		{ "malformed HTTP", PROBE_ERR_HTTP_PROTOCOL },
+		{ "cannot start", PROBE_ERR_RESOURCES },
+		{ "Connection refused", PROBE_ERR_REFUSED },
+	};
+	for (size_t i = 0; error != NULL && i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		if (strncmp(error, kinds[i].prefix, strlen(kinds[i].prefix)) == 0) {
+			return kinds[i].kind;
+		}
+	}
+	return PROBE_ERR_CONNECT;
+}
+
+static void count_check(target_t *t, bool ok, const char *error, uint32_t latency_us)
+{
+	prober_t *pr = t->pr;
+	pthread_mutex_lock(&pr->lock);
+	t->st.checks++;
+	t->st.state = t->h.state;
+	if (ok) {
+		int b = 0;
+		while (b < PROBER_LATENCY_BUCKETS && latency_us > prober_latency_bounds_us[b]) {
+			b++;
+		}
+		t->st.latency_count[b]++;
+		t->st.latency_sum_us += latency_us;
+	} else {
+		t->st.failures++;
+		pr->errors[error_kind(error)]++;
+	}
+	pthread_mutex_unlock(&pr->lock);
+}
+
+void prober_stats(prober_t *pr, void (*cb)(const prober_target_stats_t *t, void *arg), void *arg,
+                  uint64_t *errors)
+{
+	pthread_mutex_lock(&pr->lock);
+	for (target_t *t = pr->targets; t != NULL; t = t->next) {
+		cb(&t->st, arg);
+	}
+	memcpy(errors, pr->errors, sizeof(pr->errors));
+	pthread_mutex_unlock(&pr->lock);
+}
 
 static uint64_t now_ms(void)
 {
@@ -117,6 +190,7 @@ static void check_done(void *arg, bool ok, const char *error, uint32_t latency_u
 			h->state = CT_HEALTH_DOWN;
 		}
 	}
+	count_check(t, ok, error, latency_us);
 	if (h->state != old) {
 		h->since_ms = h->last_ms;
 		t->changed = true;
@@ -225,8 +299,13 @@ static void add_or_update(prober_t *pr, ct_txn_t *txn, const MDB_val *pkey,
 	ct_health_get(txn, pkey->mv_data, pkey->mv_size, addr, view->addr_len, &t->h);
 	t->timer = evtimer_new(pr->base, check_timer, t);
 	t->seen = true;
+	snprintf(t->st.pool, sizeof(t->st.pool), "%s", t->name);
+	snprintf(t->st.addr, sizeof(t->st.addr), "%s", t->addr_text);
+	t->st.state = t->h.state;
+	pthread_mutex_lock(&pr->lock);
 	t->next = pr->targets;
 	pr->targets = t;
+	pthread_mutex_unlock(&pr->lock);
 	arm(t);
 }
 
@@ -268,7 +347,9 @@ static void scan(prober_t *pr)
 			tp = &t->next;
 			continue;
 		}
+		pthread_mutex_lock(&pr->lock);
 		*tp = t->next;
+		pthread_mutex_unlock(&pr->lock);
 		event_del(t->timer);
 		if (t->in_flight) {
 			t->removed = true; /* freed when its check returns */
@@ -410,6 +491,7 @@ prober_t *prober_new(ct_store_t *store, char *err, size_t errlen)
 		return NULL;
 	}
 	pr->store = store;
+	pthread_mutex_init(&pr->lock, NULL);
 	pr->base = event_base_new();
 	pr->ssl = probe_ssl_ctx_new();
 	pr->shift = malloc(sizeof(*pr->shift));
@@ -489,5 +571,6 @@ void prober_free(prober_t *pr)
 	}
 	free(pr->shift);
 	free(pr->pool);
+	pthread_mutex_destroy(&pr->lock);
 	free(pr);
 }

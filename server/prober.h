@@ -3,6 +3,7 @@
 #pragma once
 
 #include <event2/event.h>
+#include <netinet/in.h>
 #include <openssl/ssl.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -46,3 +47,40 @@ int prober_start(prober_t *pr);
 /* Stop the thread and write what is pending. */
 void prober_stop(prober_t *pr);
 void prober_free(prober_t *pr);
+
+/* Failed checks by kind, for metrics. */
+enum {
+	PROBE_ERR_TIMEOUT,
+	PROBE_ERR_REFUSED,
+	PROBE_ERR_CONNECT, /* other connect or socket errors */
+	PROBE_ERR_TLS,
+	PROBE_ERR_HTTP_STATUS,   /* status outside the accepted range */
+	PROBE_ERR_HTTP_BODY,     /* the expected text is missing */
+	PROBE_ERR_HTTP_PROTOCOL, /* empty or not an HTTP response */
+	PROBE_ERR_RESOURCES,     /* the check could not start */
+	PROBE_ERR_KINDS
+};
+/* "timeout", "refused", … (static). */
+const char *prober_error_kind_name(int kind);
+
+/* Upper bounds of the check latency histogram buckets, in microseconds (then +Inf). */
+#define PROBER_LATENCY_BUCKETS 12
+extern const uint32_t prober_latency_bounds_us[PROBER_LATENCY_BUCKETS];
+
+/* What the prober knows of one target, copied out under its lock. */
+typedef struct {
+	char pool[CT_DNAME_STRLEN + 8]; /* "api.app.example./A" */
+	char addr[INET6_ADDRSTRLEN];
+	uint8_t state; /* CT_HEALTH_* as the prober last judged it */
+	uint64_t checks, failures;
+	uint64_t latency_count[PROBER_LATENCY_BUCKETS + 1]; /* passing checks; not cumulative */
+	uint64_t latency_sum_us;
+} prober_target_stats_t;
+
+/*
+ * Read-only, from any thread: call cb for every target being checked (the list is locked
+ * during the walk: cb must be quick and must not call back into the prober), and copy the
+ * failed checks by kind since start into errors (PROBE_ERR_KINDS entries).
+ */
+void prober_stats(prober_t *pr, void (*cb)(const prober_target_stats_t *t, void *arg), void *arg,
+                  uint64_t *errors);

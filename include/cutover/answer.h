@@ -2,6 +2,7 @@
 /* Answering one query from the store into a response buffer: the authoritative lookup. */
 #pragma once
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -13,18 +14,78 @@
 #define CT_EDNS_MAX_UDP 1232 /* our advertised and largest UDP payload (DNS flag day 2020) */
 #define CT_MAX_CNAME_HOPS 8
 
-/* Per-worker answering state: owns the long-lived read transaction. */
+/*
+ * Counters. Each is written by one thread only (the worker owning the context) and read by
+ * others (cutoverd's HTTP endpoint): a relaxed load and store, never a locked read-modify-write,
+ * so counting costs the query path a plain increment.
+ */
+typedef _Atomic uint64_t ct_counter_t;
+
+static inline void ct_counter_inc(ct_counter_t *c)
+{
+	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + 1,
+	                      memory_order_relaxed);
+}
+
+static inline uint64_t ct_counter_get(ct_counter_t *c)
+{
+	return atomic_load_explicit(c, memory_order_relaxed);
+}
+
+/* Responses by protocol, query type and RCODE: the types and RCODEs counted by name. */
+enum { CT_STAT_UDP = 0, CT_STAT_TCP = 1, CT_STAT_PROTOS = 2 };
+#define CT_STAT_QTYPES 20 /* see ct_answer_stat_qtype_name; the last is "other" */
+#define CT_STAT_RCODES 8  /* NOERROR..REFUSED, BADVERS, other */
+
+/* The bucket of a query type (0: no question) and of an RCODE. */
+int ct_answer_stat_qtype(uint16_t qtype);
+int ct_answer_stat_rcode(int rcode);
+/* Name of a query type or RCODE bucket ("A", "none", "other"; "NOERROR", "BADVERS"); static. */
+const char *ct_answer_stat_qtype_name(int bucket);
+const char *ct_answer_stat_rcode_name(int bucket);
+
+/*
+ * Pool answers by (pool, group), per worker: an open-addressing table filled on the query path
+ * without allocation (names go to a fixed arena). A slot is published with a release store of
+ * `used`; a reader that loads `used` with acquire may then read the key and the name.
+ */
+#define CT_POOLSTAT_SLOTS 1024 /* a power of two; filled to 3/4 at most */
+#define CT_POOLSTAT_ARENA (64 * 1024)
+
+typedef struct {
+	_Atomic uint32_t used;
+	uint32_t hash;
+	uint32_t off; /* in the arena: the pools-db key, then the group name */
+	uint16_t klen;
+	uint8_t glen;
+	ct_counter_t answers;   /* answers from this group under the pool's name */
+	ct_counter_t previews;  /* answers under the group's preview name */
+	ct_counter_t fail_open; /* of the answers, those given with every target down */
+} ct_poolstat_t;
+
+typedef struct {
+	ct_poolstat_t slot[CT_POOLSTAT_SLOTS];
+	uint8_t arena[CT_POOLSTAT_ARENA];
+	uint32_t arena_used; /* the writer's own bookkeeping */
+	uint32_t nslots;
+	ct_counter_t uncounted; /* pool answers not counted by pool: the table was full */
+} ct_poolstats_t;
+
+/* Per-worker answering state: owns the long-lived read transaction and its counters. */
 typedef struct {
 	ct_store_t *store;
 	ct_txn_t txn;
 	ct_rng_t rng;      /* weighted picks */
 	uint32_t rotate;   /* rotation of pool targets, per answer */
-	uint64_t queries, dropped, db_errors;
-	uint64_t fail_open; /* pool answers given with every target down */
+	ct_counter_t queries, dropped, db_errors;
+	ct_counter_t fail_open; /* pool answers given with every target down */
+	ct_counter_t responses[CT_STAT_PROTOS][CT_STAT_QTYPES][CT_STAT_RCODES];
+	ct_poolstats_t *pools; /* owned; allocated by ct_answer_init */
 	long log_last; /* rate limit for per-packet error logs */
 } ct_answer_ctx_t;
 
-/* Set up a worker's context (opens its reader). The store must outlive it. */
+/* Set up a worker's context (opens its reader, allocates its counters). The store must
+ * outlive it. */
 int ct_answer_init(ct_answer_ctx_t *ctx, ct_store_t *store);
 void ct_answer_deinit(ct_answer_ctx_t *ctx);
 
