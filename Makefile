@@ -9,6 +9,7 @@ OPT     = -O2 -g -D_FORTIFY_SOURCE=2 -fstack-protector-strong
 XCFLAGS =
 PREFIX  = /usr/local
 DESTDIR =
+VERSION = 0.1.0
 
 PKGS     = libevent libevent_pthreads libevent_openssl libssl libcrypto lmdb ldns jansson
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -23,7 +24,8 @@ DEB_TEST  = perl libnet-dns-perl bind9-dnsutils knot-dnsutils nsd
 # Perl the harness is written in.
 DEB_BENCH = dnsperf nsd knot gdnsd perl libnet-dns-perl
 
-DAEMON_SRC = $(wildcard server/cutoverd*.c) $(wildcard server/net_*.c) $(wildcard server/prober*.c)
+DAEMON_SRC = $(wildcard server/cutoverd*.c) $(wildcard server/net_*.c) $(wildcard server/prober*.c) \
+	     $(wildcard server/http*.c) $(wildcard server/metrics*.c) $(wildcard server/config*.c)
 CORE_SRC   = $(filter-out $(DAEMON_SRC),$(wildcard server/*.c))
 CTL_SRC    = $(wildcard tools/*.c)
 UNIT_SRC   = $(wildcard tests/unit/*.c)
@@ -36,6 +38,7 @@ CTL_OBJ    = $(CTL_SRC:.c=.o)
 # Where `make run` keeps its database and what it listens on.
 RUN_DB     = run/db
 RUN_LISTEN = 127.0.0.1:5300
+RUN_HTTP   = 127.0.0.1:8053
 
 .PHONY: all deps deps-test deps-bench run test unit integration bench install clean asan
 
@@ -57,6 +60,13 @@ libcutover.a: $(CORE_OBJ)
 cutoverd: $(DAEMON_OBJ) libcutover.a
 	$(CC) $(CFLAGS) -o $@ $(DAEMON_OBJ) libcutover.a $(LDLIBS)
 
+server/metrics.o server/http_status.o: CFLAGS += -DCUTOVER_VERSION='"$(VERSION)"'
+
+# The status page is kept as HTML and built in as a C string.
+server/http_page.o: server/http_page.inc
+server/http_page.inc: server/http_page.html
+	sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $< > $@
+
 cutoverctl: $(CTL_OBJ) libcutover.a
 	$(CC) $(CFLAGS) -o $@ $(CTL_OBJ) libcutover.a $(LDLIBS)
 
@@ -75,7 +85,7 @@ run: all
 		for z in zones/*.zone; do ./cutoverctl --db $(RUN_DB) zone import $$z || exit 1; done; \
 		for p in zones/*.pools; do [ ! -e $$p ] || ./cutoverctl --db $(RUN_DB) apply $$p || exit 1; done; \
 	fi
-	./cutoverd --db $(RUN_DB) --listen $(RUN_LISTEN)
+	./cutoverd --db $(RUN_DB) --listen $(RUN_LISTEN) --http $(RUN_HTTP)
 
 test: deps-test
 	@$(MAKE) --no-print-directory cutoverd cutoverctl $(UNIT_BIN)
@@ -100,7 +110,7 @@ install: all
 	install -m 0755 cutoverctl $(DESTDIR)$(PREFIX)/bin/cutoverctl
 
 clean:
-	rm -f server/*.o tools/*.o server/*.d tools/*.d libcutover.a cutoverd cutoverctl
+	rm -f server/*.o tools/*.o server/*.d tools/*.d server/*.inc libcutover.a cutoverd cutoverctl
 	rm -rf tests/unit/bin
 
 -include $(CORE_SRC:.c=.d) $(DAEMON_SRC:.c=.d) $(CTL_SRC:.c=.d)

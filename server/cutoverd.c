@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* cutoverd: the authoritative server. Options, start-up checks, workers, clean shutdown. */
+/* cutoverd: the authoritative server. Settings, start-up checks, workers, the prober, the HTTP
+ * endpoint, dropping privileges, clean shutdown. */
+#include "config.h"
+#include "http.h"
+#include "metrics.h"
 #include "net.h"
 #include "prober.h"
 #include "cutover/errcode.h"
@@ -8,55 +12,15 @@
 
 #include <errno.h>
 #include <event2/thread.h>
-#include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#define MAX_THREADS 64
-
-static void usage(FILE *out)
-{
-	fprintf(out,
-		"Usage: cutoverd [OPTIONS]\n"
-		"\n"
-		"Authoritative DNS server for blue/green releases. Answers from the LMDB database\n"
-		"that cutoverctl writes; every committed change is served by the next query.\n"
-		"\n"
-		"Options:\n"
-		"  -d, --db DIR             database directory (default: $CUTOVER_DB, else %s)\n"
-		"  -l, --listen ADDR[:PORT] address to serve on, UDP and TCP; repeatable\n"
-		"                           (IPv6 as [ADDR]:PORT; default port 53;\n"
-		"                           default address 127.0.0.1:53)\n"
-		"  -t, --threads N          query worker threads (default: number of cores)\n"
-		"      --tcp-idle-timeout S close TCP connections idle for S seconds (default 10)\n"
-		"      --tcp-max-clients N  TCP connections per worker thread (default 256)\n"
-		"  -v, --verbose            log debug messages\n"
-		"  -h, --help               this text\n"
-		"\n"
-		"It logs one event per line on stderr and prints a 'ready' line once it serves.\n"
-		"SIGTERM or SIGINT stop it.\n"
-		"\n"
-		"Example:\n"
-		"  cutoverctl --db /tmp/db zone import zones/example.test.zone\n"
-		"  cutoverd --db /tmp/db --listen 127.0.0.1:5300 --listen [::1]:5300\n",
-		CT_DEFAULT_DB);
-}
-
-static long parse_num(const char *opt, const char *arg, long min, long max)
-{
-	char *end;
-	errno = 0;
-	long v = strtol(arg, &end, 10);
-	if (*arg == '\0' || *end != '\0' || errno != 0 || v < min || v > max) {
-		fprintf(stderr, "cutoverd: %s '%s': expected a number from %ld to %ld\n", opt, arg,
-			min, max);
-		exit(2);
-	}
-	return v;
-}
+#define FAIL_OPEN_WATCH_S 5 /* how often fail-open answers are looked for and logged */
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
@@ -64,76 +28,65 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	event_base_loopbreak(arg);
 }
 
+/*
+ * Become user (its uid, gid and supplementary groups) once every socket is bound and the
+ * database is open: the open descriptors and the map stay usable whatever the new user may
+ * open. Nothing is started before this, so every thread runs as the user.
+ */
+static int drop_privileges(const char *user)
+{
+	struct passwd *pw = getpwnam(user);
+	if (pw == NULL) {
+		log_err("start failed reason=\"--user %s: no such user\"", user);
+		return -1;
+	}
+	if (geteuid() == pw->pw_uid && getegid() == pw->pw_gid) {
+		return 0; /* already that user */
+	}
+	if (initgroups(user, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 ||
+	    setuid(pw->pw_uid) != 0) {
+		log_err("start failed reason=\"--user %s: cannot switch to the user: %s%s\"", user,
+		        strerror(errno), errno == EPERM ? " (only root can)" : "");
+		return -1;
+	}
+	if (setuid(0) == 0) {
+		log_err("start failed reason=\"--user %s: root privileges could be regained\"",
+		        user);
+		return -1;
+	}
+	log_info("privileges dropped user=%s uid=%u gid=%u", user, (unsigned)pw->pw_uid,
+	         (unsigned)pw->pw_gid);
+	return 0;
+}
+
+static void log_listeners(const config_t *cfg)
+{
+	for (int i = 0; i < cfg->net.nlisten; i++) {
+		log_info("listening addr=%s proto=udp,tcp service=dns", cfg->net.listen[i].text);
+	}
+	if (cfg->http_on) {
+		log_info("listening addr=%s proto=tcp service=http paths=/,/status,/metrics",
+		         cfg->http.text);
+	}
+}
+
 int main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "db", required_argument, NULL, 'd' },
-		{ "listen", required_argument, NULL, 'l' },
-		{ "threads", required_argument, NULL, 't' },
-		{ "tcp-idle-timeout", required_argument, NULL, 'I' },
-		{ "tcp-max-clients", required_argument, NULL, 'C' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	static net_conf_t conf;
-	static worker_t workers[MAX_THREADS];
-	const char *db = getenv("CUTOVER_DB");
+	static config_t cfg;
+	static worker_t workers[CONFIG_MAX_THREADS];
 	char err[512];
-	long cores = sysconf(_SC_NPROCESSORS_ONLN);
-	conf.threads = cores < 1 ? 1 : cores > MAX_THREADS ? MAX_THREADS : (int)cores;
-	conf.tcp_idle_ms = 10000;
-	conf.tcp_max_conns = 256;
 
-	int c;
-	while ((c = getopt_long(argc, argv, "d:l:t:vh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'd':
-			db = optarg;
-			break;
-		case 'l':
-			if (conf.nlisten == NET_MAX_LISTEN) {
-				fprintf(stderr, "cutoverd: at most %d --listen addresses\n",
-					NET_MAX_LISTEN);
-				return 2;
-			}
-			if (!net_addr_parse(optarg, &conf.listen[conf.nlisten], err, sizeof(err))) {
-				fprintf(stderr, "cutoverd: --listen %s\n", err);
-				return 2;
-			}
-			conf.nlisten++;
-			break;
-		case 't':
-			conf.threads = (int)parse_num("--threads", optarg, 1, MAX_THREADS);
-			break;
-		case 'I':
-			conf.tcp_idle_ms = (int)parse_num("--tcp-idle-timeout", optarg, 1, 3600) * 1000;
-			break;
-		case 'C':
-			conf.tcp_max_conns = (int)parse_num("--tcp-max-clients", optarg, 1, 100000);
-			break;
-		case 'v':
-			ct_log_set_level(CT_LOG_DEBUG);
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
+	int status = config_load(&cfg, argc, argv);
+	if (status >= 0) {
+		return status;
 	}
-	if (optind < argc) {
-		fprintf(stderr, "cutoverd: unexpected argument '%s'\n", argv[optind]);
-		usage(stderr);
-		return 2;
+	if (cfg.check) {
+		config_print(&cfg, stdout);
+		return fflush(stdout) == 0 ? 0 : 1;
 	}
-	if (db == NULL || db[0] == '\0') {
-		db = CT_DEFAULT_DB;
-	}
-	if (conf.nlisten == 0) {
-		net_addr_parse("127.0.0.1:53", &conf.listen[0], err, sizeof(err));
-		conf.nlisten = 1;
+	ct_log_set_level(cfg.log_level);
+	if (cfg.syslog) {
+		ct_log_to_syslog("cutoverd");
 	}
 
 	signal(SIGPIPE, SIG_IGN);
@@ -142,75 +95,124 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	ct_store_t store;
-	int ret = ct_store_open(&store, db, NULL);
+	int ret = ct_store_open(&store, cfg.db, NULL);
 	if (ret != CT_EOK) {
 		log_err("start failed reason=\"%s\"", ct_store_last_error());
 		return 1;
 	}
-	for (int i = 0; i < conf.nlisten; i++) {
-		if (!net_addr_check_free(&conf.listen[i], err, sizeof(err))) {
+	for (int i = 0; i < cfg.net.nlisten; i++) {
+		if (!net_addr_check_free(&cfg.net.listen[i], err, sizeof(err))) {
 			log_err("start failed reason=\"%s\"", err);
 			ct_store_close(&store);
 			return 1;
 		}
 	}
+	metrics_src_t src = { .store = &store,
+		              .workers = workers,
+		              .nworkers = 0,
+		              .start_ms = metrics_now_ms(),
+		              .start_mono_ms = metrics_mono_ms() };
+	struct event_base *main_base = event_base_new();
+	http_t *http = NULL;
+	metrics_watch_t *watch = NULL;
+	prober_t *prober = NULL;
+	struct event *sigterm = NULL, *sigint = NULL;
+	int inited = 0, started = 0;
+	status = 1;
+	if (main_base == NULL) {
+		log_err("start failed reason=\"cannot create the main event loop\"");
+		goto out;
+	}
+	/* Bind everything first, so that errors show before anything runs and privileges can
+	 * be dropped before any thread starts. */
+	for (; inited < cfg.net.threads; inited++) {
+		if (net_worker_init(&workers[inited], inited, &cfg.net, &store, err, sizeof(err)) !=
+		    0) {
+			log_err("start failed reason=\"%s\"", err);
+			net_worker_deinit(&workers[inited]);
+			goto out;
+		}
+	}
+	src.nworkers = inited;
+	if (cfg.http_on &&
+	    (http = http_new(main_base, &cfg.http, &src, err, sizeof(err))) == NULL) {
+		log_err("start failed reason=\"%s\"", err);
+		goto out;
+	}
+	prober = prober_new(&store, err, sizeof(err));
+	if (prober == NULL) {
+		log_err("start failed reason=\"%s\"", err);
+		goto out;
+	}
+	src.prober = prober;
+	if (cfg.user[0] != '\0' && drop_privileges(cfg.user) != 0) {
+		goto out;
+	}
+	if (geteuid() == 0) {
+		log_info("running as root: consider --user (see cutoverd(8))");
+	}
+
 	/* workers must not take the signals: block them there, the main thread handles them */
 	sigset_t sigs, old;
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGTERM);
 	sigaddset(&sigs, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &sigs, &old);
-	int started = 0, status = 0;
-	for (int i = 0; i < conf.threads; i++) {
-		if (net_worker_init(&workers[i], i, &conf, &store, err, sizeof(err)) != 0) {
-			log_err("start failed reason=\"%s\"", err);
-			net_worker_deinit(&workers[i]);
+	for (; started < inited; started++) {
+		if (net_worker_start(&workers[started]) != 0) {
+			log_err("start failed reason=\"cannot start worker thread %d\"", started);
 			pthread_sigmask(SIG_SETMASK, &old, NULL);
-			status = 1;
 			goto out;
 		}
-		if (net_worker_start(&workers[i]) != 0) {
-			log_err("start failed reason=\"cannot start worker thread %d\"", i);
-			net_worker_deinit(&workers[i]);
-			pthread_sigmask(SIG_SETMASK, &old, NULL);
-			status = 1;
-			goto out;
-		}
-		started++;
 	}
-
-	prober_t *prober = prober_new(&store, err, sizeof(err));
-	if (prober == NULL || prober_start(prober) != 0) {
-		log_err("start failed reason=\"%s\"", prober ? "cannot start the prober thread" : err);
-		prober_free(prober);
+	if (prober_start(prober) != 0) {
+		log_err("start failed reason=\"cannot start the prober thread\"");
 		pthread_sigmask(SIG_SETMASK, &old, NULL);
-		status = 1;
 		goto out;
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	struct event_base *main_base = event_base_new();
-	struct event *sigterm = evsignal_new(main_base, SIGTERM, on_signal, main_base);
-	struct event *sigint = evsignal_new(main_base, SIGINT, on_signal, main_base);
-	event_add(sigterm, NULL);
-	event_add(sigint, NULL);
-
-	char addrs[NET_MAX_LISTEN * 82] = "";
-	for (int i = 0; i < conf.nlisten; i++) {
-		strcat(addrs, i ? "," : "");
-		strcat(addrs, conf.listen[i].text);
+	sigterm = evsignal_new(main_base, SIGTERM, on_signal, main_base);
+	sigint = evsignal_new(main_base, SIGINT, on_signal, main_base);
+	watch = metrics_watch_new(&src, main_base, FAIL_OPEN_WATCH_S);
+	if (sigterm == NULL || sigint == NULL || watch == NULL || event_add(sigterm, NULL) != 0 ||
+	    event_add(sigint, NULL) != 0) {
+		log_err("start failed reason=\"cannot watch signals (out of memory)\"");
+		goto out;
 	}
-	log_info("ready listen=%s threads=%d db=%s", addrs, conf.threads, db);
-	event_base_dispatch(main_base);
 
-	event_free(sigterm);
-	event_free(sigint);
-	event_base_free(main_base);
-	prober_stop(prober);
-	prober_free(prober);
+	log_listeners(&cfg);
+	char addrs[NET_MAX_LISTEN * 82] = "";
+	for (int i = 0; i < cfg.net.nlisten; i++) {
+		strcat(addrs, i ? "," : "");
+		strcat(addrs, cfg.net.listen[i].text);
+	}
+	log_info("ready listen=%s threads=%d db=%s http=%s", addrs, cfg.net.threads, cfg.db,
+	         cfg.http_on ? cfg.http.text : "off");
+	event_base_dispatch(main_base);
+	status = 0;
+
 out:
-	for (int i = 0; i < started; i++) {
-		net_worker_stop(&workers[i]);
+	/* the HTTP endpoint and the watcher read the workers and the prober: they go first */
+	http_free(http);
+	metrics_watch_free(watch);
+	if (sigterm != NULL) {
+		event_free(sigterm);
+	}
+	if (sigint != NULL) {
+		event_free(sigint);
+	}
+	if (prober != NULL) {
+		prober_stop(prober);
+		prober_free(prober);
+	}
+	for (int i = 0; i < inited; i++) {
+		if (i < started) {
+			net_worker_stop(&workers[i]);
+		}
 		net_worker_deinit(&workers[i]);
+	}
+	if (main_base != NULL) {
+		event_base_free(main_base);
 	}
 	ct_store_close(&store);
 	if (status == 0) {

@@ -29,6 +29,8 @@ typedef struct {
 	int threads;
 	int tcp_idle_ms;    /* close a TCP connection idle (no complete query) this long */
 	int tcp_max_conns;  /* per worker */
+	bool query_log;     /* log every answered query (info level), rate-limited */
+	unsigned query_log_rate; /* lines per second per worker; 0: no limit */
 } net_conf_t;
 
 typedef struct worker {
@@ -52,6 +54,11 @@ typedef struct worker {
 	uint8_t (*tx_buf)[CT_EDNS_MAX_UDP];
 	uint8_t *tcp_in;   /* NET_TCP_MAXMSG */
 	uint8_t *tcp_out;  /* 2 + NET_TCP_MAXMSG */
+
+	/* the query log's rate limit */
+	long qlog_second;
+	unsigned qlog_lines;
+	uint64_t qlog_suppressed;
 } worker_t;
 
 /* Parse "ADDR", "ADDR:PORT", "[V6]:PORT" (default port 53); false with a message in err. */
@@ -60,8 +67,9 @@ bool net_addr_parse(const char *text, net_addr_t *addr, char *err, size_t errlen
 /* Fail early, with a clear message, if another process already holds the address. */
 bool net_addr_check_free(const net_addr_t *addr, char *err, size_t errlen);
 
-/* A non-blocking socket bound with SO_REUSEPORT (one per worker); -1 with err set. */
-int net_socket_bind(const net_addr_t *addr, int type, char *err, size_t errlen);
+/* A non-blocking socket bound to addr (listening, for TCP); with reuseport, SO_REUSEPORT (one
+ * per worker). -1 with err set. */
+int net_socket_bind(const net_addr_t *addr, int type, bool reuseport, char *err, size_t errlen);
 
 /* Create a worker's event base and its sockets (called in the main thread so errors show
  * before start); then run it in its own thread; stop; free. */
@@ -77,3 +85,7 @@ void net_udp_read(evutil_socket_t fd, short what, void *arg);
 int net_tcp_add(worker_t *w, int idx, int fd);
 /* Close every open TCP connection of the worker (at shutdown). */
 void net_tcp_close_all(worker_t *w);
+
+/* The query log (when conf->query_log): one line for the response resp[0..len) sent to src. */
+void net_query_log(worker_t *w, const struct sockaddr *src, bool tcp, const uint8_t *resp,
+                   size_t len);

@@ -99,7 +99,7 @@ bool net_addr_check_free(const net_addr_t *addr, char *err, size_t errlen)
 	return true;
 }
 
-int net_socket_bind(const net_addr_t *addr, int type, char *err, size_t errlen)
+int net_socket_bind(const net_addr_t *addr, int type, bool reuseport, char *err, size_t errlen)
 {
 	int fd = socket(addr->ss.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
@@ -107,7 +107,9 @@ int net_socket_bind(const net_addr_t *addr, int type, char *err, size_t errlen)
 		return -1;
 	}
 	int one = 1;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+	if (reuseport) {
+		setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+	}
 	if (type == SOCK_STREAM) {
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	}
@@ -115,7 +117,9 @@ int net_socket_bind(const net_addr_t *addr, int type, char *err, size_t errlen)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 	}
 	if (bind(fd, (const struct sockaddr *)&addr->ss, addr->len) != 0) {
-		snprintf(err, errlen, "%s: cannot bind: %s", addr->text, strerror(errno));
+		int e = errno;
+		snprintf(err, errlen, "%s: cannot bind: %s%s", addr->text, strerror(e),
+			 e == EADDRINUSE ? " (another server is using this port)" : "");
 		close(fd);
 		return -1;
 	}

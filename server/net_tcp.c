@@ -74,6 +74,10 @@ static void read_cb(struct bufferevent *bev, void *arg)
 					(const struct sockaddr *)&c->peer, w->tcp_out + 2,
 					NET_TCP_MAXMSG);
 		if (rlen > 0) {
+			if (w->conf->query_log) {
+				net_query_log(w, (const struct sockaddr *)&c->peer, true,
+				              w->tcp_out + 2, rlen);
+			}
 			ct_put16(w->tcp_out, (uint16_t)rlen);
 			bufferevent_write(bev, w->tcp_out, rlen + 2);
 		}

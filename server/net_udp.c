@@ -51,6 +51,10 @@ void net_udp_read(evutil_socket_t fd, short what, void *arg)
 			if (len == 0) {
 				continue;
 			}
+			if (w->conf->query_log) {
+				net_query_log(w, (const struct sockaddr *)&w->rx_addr[i], false,
+				              w->tx_buf[m], len);
+			}
 			w->tx_iov[m].iov_base = w->tx_buf[m];
 			w->tx_iov[m].iov_len = len;
 			memset(&w->tx[m].msg_hdr, 0, sizeof(w->tx[m].msg_hdr));

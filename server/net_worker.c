@@ -35,7 +35,7 @@ int net_worker_init(worker_t *w, int id, const net_conf_t *conf, ct_store_t *sto
 		return -1;
 	}
 	for (int i = 0; i < conf->nlisten; i++) {
-		int fd = net_socket_bind(&conf->listen[i], SOCK_DGRAM, err, errlen);
+		int fd = net_socket_bind(&conf->listen[i], SOCK_DGRAM, true, err, errlen);
 		if (fd < 0) {
 			return -1;
 		}
@@ -44,7 +44,7 @@ int net_worker_init(worker_t *w, int id, const net_conf_t *conf, ct_store_t *sto
 			snprintf(err, errlen, "%s: cannot watch the udp socket", conf->listen[i].text);
 			return -1;
 		}
-		fd = net_socket_bind(&conf->listen[i], SOCK_STREAM, err, errlen);
+		fd = net_socket_bind(&conf->listen[i], SOCK_STREAM, true, err, errlen);
 		if (fd < 0) {
 			return -1;
 		}
