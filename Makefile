@@ -9,6 +9,7 @@ OPT     = -O2 -g -D_FORTIFY_SOURCE=2 -fstack-protector-strong
 XCFLAGS =
 PREFIX  = /usr/local
 DESTDIR =
+SYSCONFDIR = /etc
 VERSION = 0.1.0
 
 PKGS     = libevent libevent_pthreads libevent_openssl libssl libcrypto lmdb ldns jansson
@@ -104,10 +105,28 @@ asan:
 	$(MAKE) clean
 	$(MAKE) OPT="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all"
 
+# Binaries, man pages, the example config (also as SYSCONFDIR/cutover/cutoverd.conf when there
+# is none yet), the systemd unit and the bash completion.
+MANDIR   = $(PREFIX)/share/man
+DOCDIR   = $(PREFIX)/share/doc/cutover
+UNITDIR  = $(PREFIX)/lib/systemd/system
+COMPDIR  = $(PREFIX)/share/bash-completion/completions
+
 install: all
-	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DOCDIR) $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(COMPDIR) $(DESTDIR)$(SYSCONFDIR)/cutover
 	install -m 0755 cutoverd $(DESTDIR)$(PREFIX)/sbin/cutoverd
 	install -m 0755 cutoverctl $(DESTDIR)$(PREFIX)/bin/cutoverctl
+	install -m 0644 man/cutoverd.8 man/cutoverctl.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 man/cutover-pools.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 dist/cutoverd.conf $(DESTDIR)$(DOCDIR)/cutoverd.conf.example
+	[ -e $(DESTDIR)$(SYSCONFDIR)/cutover/cutoverd.conf ] || \
+		install -m 0644 dist/cutoverd.conf $(DESTDIR)$(SYSCONFDIR)/cutover/cutoverd.conf
+	sed -e 's|@SBINDIR@|$(PREFIX)/sbin|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+		dist/cutoverd.service > $(DESTDIR)$(UNITDIR)/cutoverd.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/cutoverd.service
+	install -m 0644 dist/cutoverctl.bash-completion $(DESTDIR)$(COMPDIR)/cutoverctl
 
 clean:
 	rm -f server/*.o tools/*.o server/*.d tools/*.d server/*.inc libcutover.a cutoverd cutoverctl
