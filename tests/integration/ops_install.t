@@ -89,5 +89,7 @@ sub complete
 is_deeply(complete('po'), [ 'pool' ], 'completion: po -> pool');
 is_deeply(complete('zone', ''), [ sort qw(delete export import list) ], 'completion: zone subcommands');
 ok((grep { $_ eq '--json' } @{ complete('status', '--') }), 'completion: status --json');
+my %shift = map { ($_ => 1) } @{ complete('shift', '') };
+ok($shift{status} && $shift{pause} && $shift{resume} && $shift{abort}, 'completion: shift status|pause|resume|abort');
 
 done_testing();
