@@ -513,6 +513,15 @@ static int rollback_shifts(const ct_poolcmd_t *cmd, ct_store_t *st, ct_txn_t *tx
 		snprintf(reason, sizeof(reason), "rolled back by %s at step %u of %u", cmd->actor,
 		         s[i].done, s[i].nsteps);
 		int ret = ct_pool_get(txn, owner, r->types[i], &pools[2 * i]);
+		if (ret == CT_ENOTFOUND) { /* deleted while cutoverd was not there to end it */
+			const char *name = cmd->ops[0];
+			ct_poolcmd_err(cmd,
+			               "%s %s has no pool any more, only a shift to %s; "
+			               "'cutoverctl shift abort %s' ends it",
+			               name, ct_pooltext_type_name(r->types[i]), s[i].group, name);
+			ok = false;
+			break;
+		}
 		if (ret == CT_EOK) {
 			ret = ct_shift_rollback(txn, r->keys[i], r->klen[i], now, cmd->actor,
 			                        reason, err, sizeof(err));

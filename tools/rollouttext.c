@@ -115,7 +115,9 @@ void ct_rollouttext_print(FILE *out, const ct_rollout_t *r, uint64_t now)
 	field(out, "gate");
 	fprintf(out, "%s needs %u healthy target%s, ", s->group, s->min_healthy,
 	        s->min_healthy == 1 ? "" : "s");
-	if (r->healthy < 0) {
+	if (!r->has_pool) {
+		fputs("but the pool is gone", out);
+	} else if (r->healthy < 0) {
 		fprintf(out, "but the pool has no group %s", s->group);
 	} else {
 		fprintf(out, "has %d%s%s%s", r->healthy, r->why[0] ? " (" : "", r->why,
