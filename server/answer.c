@@ -463,47 +463,48 @@ static bool put_pool(lookup_t *lk, const uint8_t *owner, const MDB_val *marker)
 		}
 		return false;
 	}
-	bool serve[CT_POOL_MAX_GROUPS][CT_POOL_MAX_TARGETS];
+	uint8_t state[CT_POOL_MAX_GROUPS][CT_POOL_MAX_TARGETS];
 	bool live[CT_POOL_MAX_GROUPS];
-	int out = ct_health_pool_mask(lk->txn, pkey, pklen, &pool, serve);
-	bool any = false, fail_open = false;
+	int out = ct_health_pool_mask(lk->txn, pkey, pklen, &pool, state);
+	bool any = false;
 	for (int g = 0; g < pool.ngroups; g++) {
 		live[g] = false;
 		for (int t = 0; t < pool.groups[g].ntargets; t++) {
-			live[g] |= serve[g][t];
+			live[g] |= state[g][t] == CT_TARGET_SERVE;
 		}
 		any |= live[g];
 	}
+	/* Every target down: fail open, i.e. treat down ones as up; drained stay out. */
+	bool fail_open = !any && out > 0 && !(pool.flags & CT_POOL_ALLDOWN_NODATA);
 	if (!any && out > 0) {
-		if (pool.flags & CT_POOL_ALLDOWN_NODATA) {
+		if (!fail_open) {
 			return false;
 		}
-		/* every target down: answer as if all were up */
 		ct_counter_inc(&lk->ctx->fail_open);
-		fail_open = true;
 		for (int g = 0; g < pool.ngroups; g++) {
-			live[g] = pool.groups[g].ntargets > 0;
-			memset(serve[g], 1, sizeof(serve[g]));
+			for (int t = 0; t < pool.groups[g].ntargets; t++) {
+				if (state[g][t] == CT_TARGET_DOWN) {
+					state[g][t] = CT_TARGET_SERVE;
+					live[g] = true;
+				}
+			}
 		}
 	}
 	int g;
 	if (m[1] != CT_POOLREF_ALL) {
 		g = m[1] < pool.ngroups ? m[1] : -1;
-		if (g >= 0 && !live[g]) {
-			memset(serve[g], 1, sizeof(serve[g])); /* a preview shows its group anyway */
-		}
 	} else {
 		uint64_t hash = pool.policy == CT_POLICY_STICKY ? client_hash(lk) : 0;
 		g = ct_select_group(&pool, live, ct_rng_next(&lk->ctx->rng), hash);
 	}
-	if (g < 0 || pool.groups[g].ntargets == 0) {
-		return false;
+	if (g < 0 || !live[g]) {
+		return false; /* nothing servable (a preview of a group all down or drained) */
 	}
 	const ct_pool_group_view_t *gr = &pool.groups[g];
 	const uint8_t *addrs[CT_POOL_MAX_TARGETS];
 	unsigned nlive = 0;
 	for (int t = 0; t < gr->ntargets; t++) {
-		if (serve[g][t]) {
+		if (state[g][t] == CT_TARGET_SERVE) {
 			addrs[nlive++] = gr->addrs + (size_t)t * pool.addr_len;
 		}
 	}

@@ -78,11 +78,11 @@ void ct_health_put(ct_txn_t *txn, const uint8_t *pool_key, size_t pool_len, cons
 }
 
 int ct_health_pool_mask(ct_txn_t *txn, const uint8_t *pool_key, size_t pool_len,
-                        const ct_pool_view_t *pool, bool out[][CT_POOL_MAX_TARGETS])
+                        const ct_pool_view_t *pool, uint8_t out[][CT_POOL_MAX_TARGETS])
 {
 	for (int g = 0; g < pool->ngroups; g++) {
 		for (int t = 0; t < pool->groups[g].ntargets; t++) {
-			out[g][t] = true;
+			out[g][t] = CT_TARGET_SERVE;
 		}
 	}
 	int down = 0;
@@ -94,8 +94,10 @@ int ct_health_pool_mask(ct_txn_t *txn, const uint8_t *pool_key, size_t pool_len,
 			continue; /* another pool's key that extends ours cannot exist; be safe */
 		}
 		const uint8_t *vb = v.mv_data;
-		bool serves = !(vb[2] & 0x01) && vb[1] != CT_HEALTH_DOWN;
-		if (serves) {
+		uint8_t state = (vb[2] & 0x01)		? CT_TARGET_DRAINED
+				: vb[1] == CT_HEALTH_DOWN ? CT_TARGET_DOWN
+							  : CT_TARGET_SERVE;
+		if (state == CT_TARGET_SERVE) {
 			continue;
 		}
 		const uint8_t *addr = (const uint8_t *)k.mv_data + pool_len;
@@ -104,7 +106,7 @@ int ct_health_pool_mask(ct_txn_t *txn, const uint8_t *pool_key, size_t pool_len,
 			for (int t = 0; t < gr->ntargets; t++) {
 				if (memcmp(gr->addrs + (size_t)t * pool->addr_len, addr,
 				           pool->addr_len) == 0) {
-					out[g][t] = false;
+					out[g][t] = state;
 					down++;
 				}
 			}

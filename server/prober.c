@@ -373,6 +373,7 @@ static void flush(prober_t *pr, bool all)
 	}
 	ct_txn_t txn;
 	ct_txn_begin(pr->store, &txn, true);
+	size_t our_id = txn.txn != NULL ? mdb_txn_id(txn.txn) : 0;
 	for (target_t *t = pr->targets; t != NULL && txn.ret == CT_EOK; t = t->next) {
 		if (!t->changed && !(results && t->dirty)) {
 			continue;
@@ -398,10 +399,11 @@ static void flush(prober_t *pr, bool all)
 	if (results) {
 		pr->last_results_ms = now;
 	}
-	/* our own commit moved the txnid: do not rescan for it */
-	MDB_envinfo info;
-	mdb_env_info(pr->store->env, &info);
-	pr->last_txnid = info.me_last_txnid;
+	/* Our own commit moved the txnid: skip the rescan for it, but only when nothing else
+	 * was committed since the last scan (write txns are serial: ours is last seen + 1). */
+	if (pr->last_txnid + 1 == our_id) {
+		pr->last_txnid = our_id;
+	}
 }
 
 static void scan_cb(evutil_socket_t fd, short what, void *arg)

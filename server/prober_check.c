@@ -23,6 +23,8 @@ typedef struct {
 	void *arg;
 	struct timespec start;
 	char target[64];  /* address text, for the Host header and TLS names */
+	SSL_CTX *ssl_ctx;
+	bool tls;         /* HTTPS: TLS runs over the connected socket */
 	bool finished;
 } probe_t;
 
@@ -97,72 +99,6 @@ static void read_cb(struct bufferevent *bev, void *arg)
 	}
 }
 
-static const char *tls_error(probe_t *p, char *buf, size_t len)
-{
-	unsigned long e = bufferevent_get_openssl_error(p->bev);
-	SSL *ssl = bufferevent_openssl_get_ssl(p->bev);
-	long verify = ssl ? SSL_get_verify_result(ssl) : X509_V_OK;
-	if (verify != X509_V_OK) {
-		snprintf(buf, len, "TLS: certificate: %s", X509_verify_cert_error_string(verify));
-	} else if (e != 0) {
-		char reason[120];
-		ERR_error_string_n(e, reason, sizeof(reason));
-		snprintf(buf, len, "TLS: %s", reason);
-	} else {
-		snprintf(buf, len, "TLS handshake failed");
-	}
-	return buf;
-}
-
-static void event_cb(struct bufferevent *bev, short what, void *arg)
-{
-	probe_t *p = arg;
-	char error[200];
-	if (what & BEV_EVENT_CONNECTED) {
-		if (p->spec.kind == PROBE_TCP) {
-			probe_finish(p, true, NULL);
-			return;
-		}
-		const char *path = p->spec.path && p->spec.path[0] ? p->spec.path : "/";
-		const char *host = p->spec.host && p->spec.host[0] ? p->spec.host : p->target;
-		evbuffer_add_printf(bufferevent_get_output(bev),
-				    "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: cutoverd-prober\r\n"
-				    "Accept: */*\r\nConnection: close\r\n\r\n",
-				    path, host);
-		bufferevent_enable(bev, EV_READ);
-		return;
-	}
-	if (what & BEV_EVENT_EOF) {
-		judge_http(p); /* Connection: close: the response is complete */
-		return;
-	}
-	if (what & BEV_EVENT_ERROR) {
-		int err = EVUTIL_SOCKET_ERROR();
-		if (p->spec.kind == PROBE_HTTPS && bufferevent_get_openssl_error(bev) != 0) {
-			probe_finish(p, false, tls_error(p, error, sizeof(error)));
-		} else if (p->spec.kind == PROBE_HTTPS && err == 0) {
-			probe_finish(p, false, tls_error(p, error, sizeof(error)));
-		} else {
-			snprintf(error, sizeof(error), "%s", evutil_socket_error_to_string(err));
-			probe_finish(p, false, error);
-		}
-	}
-}
-
-static void timeout_cb(evutil_socket_t fd, short what, void *arg)
-{
-	probe_t *p = arg;
-	char error[64];
-	snprintf(error, sizeof(error), "timeout after %u ms", p->spec.timeout_ms);
-	probe_finish(p, false, error);
-}
-
-/* Deliver a failure found before the check could start, from the loop rather than inline. */
-static void start_failed_cb(evutil_socket_t fd, short what, void *arg)
-{
-	probe_finish(arg, false, "cannot start the check (out of resources)");
-}
-
 static SSL *new_ssl(SSL_CTX *ctx, probe_t *p)
 {
 	SSL *ssl = SSL_new(ctx);
@@ -185,6 +121,94 @@ static SSL *new_ssl(SSL_CTX *ctx, probe_t *p)
 		}
 	}
 	return ssl;
+}
+
+/* Why a TLS check failed: certificate, TLS alert, or the socket error underneath. */
+static const char *tls_error(probe_t *p, int sock_err, char *buf, size_t len)
+{
+	unsigned long e = bufferevent_get_openssl_error(p->bev); /* pops the queue: once */
+	SSL *ssl = bufferevent_openssl_get_ssl(p->bev);
+	long verify = ssl ? SSL_get_verify_result(ssl) : X509_V_OK;
+	if (verify != X509_V_OK) {
+		snprintf(buf, len, "TLS: certificate: %s", X509_verify_cert_error_string(verify));
+	} else if (sock_err != 0 && (e == 0 || ERR_GET_LIB(e) == ERR_LIB_SYS)) {
+		snprintf(buf, len, "%s", evutil_socket_error_to_string(sock_err));
+	} else if (e != 0) {
+		char reason[120];
+		ERR_error_string_n(e, reason, sizeof(reason));
+		snprintf(buf, len, "TLS: %s", reason);
+	} else {
+		snprintf(buf, len, "TLS handshake failed");
+	}
+	return buf;
+}
+
+static void event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	probe_t *p = arg;
+	char error[200];
+	if (what & BEV_EVENT_CONNECTED) {
+		if (p->spec.kind == PROBE_TCP) {
+			probe_finish(p, true, NULL);
+			return;
+		}
+		if (p->spec.kind == PROBE_HTTPS && !p->tls) {
+			/* TCP is up: run TLS over it; CONNECTED comes again after the handshake */
+			SSL *ssl = p->ssl_ctx ? new_ssl(p->ssl_ctx, p) : NULL;
+			struct bufferevent *tls =
+			    ssl ? bufferevent_openssl_filter_new(
+				      bufferevent_get_base(bev), bev, ssl, BUFFEREVENT_SSL_CONNECTING,
+				      BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS)
+				: NULL;
+			if (tls == NULL) {
+				if (ssl != NULL) {
+					SSL_free(ssl);
+				}
+				probe_finish(p, false, "cannot start TLS");
+				return;
+			}
+			p->bev = tls;
+			p->tls = true;
+			bufferevent_setcb(tls, read_cb, NULL, event_cb, p);
+			bufferevent_enable(tls, EV_READ | EV_WRITE);
+			return;
+		}
+		const char *path = p->spec.path && p->spec.path[0] ? p->spec.path : "/";
+		const char *host = p->spec.host && p->spec.host[0] ? p->spec.host : p->target;
+		evbuffer_add_printf(bufferevent_get_output(bev),
+				    "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: cutoverd-prober\r\n"
+				    "Accept: */*\r\nConnection: close\r\n\r\n",
+				    path, host);
+		bufferevent_enable(bev, EV_READ);
+		return;
+	}
+	if (what & BEV_EVENT_EOF) {
+		judge_http(p); /* Connection: close: the response is complete */
+		return;
+	}
+	if (what & BEV_EVENT_ERROR) {
+		int err = EVUTIL_SOCKET_ERROR();
+		if (p->tls) {
+			probe_finish(p, false, tls_error(p, err, error, sizeof(error)));
+		} else {
+			snprintf(error, sizeof(error), "%s", evutil_socket_error_to_string(err));
+			probe_finish(p, false, error);
+		}
+	}
+}
+
+static void timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	probe_t *p = arg;
+	char error[64];
+	snprintf(error, sizeof(error), "timeout after %u ms", p->spec.timeout_ms);
+	probe_finish(p, false, error);
+}
+
+/* Deliver a failure found before the check could start, from the loop rather than inline. */
+static void start_failed_cb(evutil_socket_t fd, short what, void *arg)
+{
+	probe_finish(arg, false, "cannot start the check (out of resources)");
 }
 
 int probe_start(struct event_base *base, SSL_CTX *ssl_ctx, const struct sockaddr *addr,
@@ -210,21 +234,9 @@ int probe_start(struct event_base *base, SSL_CTX *ssl_ctx, const struct sockaddr
 		free(p);
 		return -1;
 	}
-	if (spec->kind == PROBE_HTTPS) {
-		SSL *ssl = ssl_ctx ? new_ssl(ssl_ctx, p) : NULL;
-		p->bev = ssl ? bufferevent_openssl_socket_new(base, -1, ssl,
-							      BUFFEREVENT_SSL_CONNECTING,
-							      BEV_OPT_CLOSE_ON_FREE |
-								  BEV_OPT_DEFER_CALLBACKS)
-			     : NULL;
-		if (p->bev == NULL && ssl != NULL) {
-			SSL_free(ssl);
-		}
-	} else {
-		/* deferred callbacks: none runs inside bufferevent_socket_connect() */
-		p->bev = bufferevent_socket_new(base, -1,
-						BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
-	}
+	p->ssl_ctx = ssl_ctx;
+	/* deferred callbacks: none runs inside bufferevent_socket_connect() */
+	p->bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
 	struct timeval tv = { spec->timeout_ms / 1000, (spec->timeout_ms % 1000) * 1000 };
 	if (p->bev == NULL) {
 		event_assign(p->timer, base, -1, 0, start_failed_cb, p);

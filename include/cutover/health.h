@@ -47,10 +47,12 @@ static inline bool ct_health_serves(const ct_health_t *h)
 	return !h->drained && h->state != CT_HEALTH_DOWN;
 }
 
+/* What the answer path may do with a target. */
+enum { CT_TARGET_SERVE = 0, CT_TARGET_DOWN = 1, CT_TARGET_DRAINED = 2 };
+
 /*
- * For the answer path: mark in out[g][t] whether target t of group g is served, reading every
- * health record of the pool in one prefix walk (no record: served). Returns the number of
- * targets that are not served.
+ * For the answer path: out[g][t] = CT_TARGET_* for target t of group g, reading every health
+ * record of the pool in one prefix walk (no record: serve). Returns how many are not served.
  */
 int ct_health_pool_mask(ct_txn_t *txn, const uint8_t *pool_key, size_t pool_len,
-			const ct_pool_view_t *pool, bool out[][CT_POOL_MAX_TARGETS]);
+			const ct_pool_view_t *pool, uint8_t out[][CT_POOL_MAX_TARGETS]);
