@@ -88,6 +88,7 @@ static int error_kind(const char *error)
 		{ "empty HTTP", PROBE_ERR_HTTP_PROTOCOL },
 		{ "not an HTTP", PROBE_ERR_HTTP_PROTOCOL },
 		{ "malformed HTTP", PROBE_ERR_HTTP_PROTOCOL },
+		{ "cannot start TLS", PROBE_ERR_TLS },
 		{ "cannot start", PROBE_ERR_RESOURCES },
 		{ "Connection refused", PROBE_ERR_REFUSED },
 	};
