@@ -655,4 +655,135 @@ sub reply_is
 	});
 }
 
+# ---------------------------------------------------------------------------------------------
+# Backends for health checks: small servers forked by the test on loopback addresses, which log
+# every connection they accept so that a test can count and time the checks.
+
+push @EXPORT_OK, qw(fork_sub listen_tcp backend backend_log run_text);
+
+# A run_cmd() result as text for diagnostics: exit status, stdout and stderr.
+sub run_text
+{
+	my ($r) = @_;
+	return "exit=$r->{exit}\nstdout: $r->{out}\nstderr: $r->{err}";
+}
+
+# $t->ctl_ok(WHAT, ARGS...): cutoverctl ARGS (as ctl()), one test named WHAT that it exits 0,
+# with its output as diagnostics when it does not; returns the result.
+sub ctl_ok
+{
+	my ($self, $what, @args) = @_;
+	my $r = $self->ctl(@args);
+	Test::More::is($r->{exit}, 0, $what)
+		or Test::More::diag("cutoverctl @args\n" . run_text($r));
+	return $r;
+}
+
+# fork_sub(CODE) -> pid: run CODE in a child with a process group of its own, stopped like
+# spawn()'s children (stop_pid, and whatever is left at the end of the test). The child never
+# runs the parent's END blocks or destructors (it leaves with _exit).
+sub fork_sub
+{
+	my ($code) = @_;
+	my $pid = fork();
+	die "fork: $!" unless defined $pid;
+	if ($pid == 0) {
+		setpgid(0, 0);
+		set_pdeathsig();
+		@SIG{qw(INT TERM)} = ('DEFAULT', 'DEFAULT');
+		open(STDIN, '<', '/dev/null');
+		eval { $code->() };
+		print STDERR "fork_sub: $@" if $@;
+		_exit($@ ? 1 : 0);
+	}
+	$LIVE{$pid} = { pgrp => 1 };
+	return $pid;
+}
+
+# A listening TCP socket on ADDR:PORT (any 127.0.0.0/8 address binds on Linux), or undef with
+# the reason in $!.
+sub listen_tcp
+{
+	my ($addr, $port) = @_;
+	return IO::Socket::IP->new(LocalHost => $addr, LocalPort => $port, Proto => 'tcp',
+				   Listen => 1024, ReuseAddr => 1);
+}
+
+# backend(listen => [SOCKET...], log => FILE, mode => 'tcp' | 'http' | 'silent',
+#         status => 200, body => TEXT, host => NAME) -> pid
+# Serves on listening sockets the caller made (so the ports are bound before this returns; the
+# parent's copies are closed here) until stopped with stop_pid. Every accepted connection
+# appends one line "TIME ADDR:PORT" to FILE (TIME: Unix seconds with fraction; ADDR:PORT: the
+# local end), then: tcp closes it; http reads the request head and answers `status` with
+# `body` and Connection: close (400 when `host` is given and the Host header is another; with
+# statuses => [S...], these in turn at each address), and appends " host=HOST path=PATH" to
+# the line; silent holds it open and never answers.
+sub backend
+{
+	my (%o) = @_;
+	my @socks = @{ $o{listen} };
+	my $pid = fork_sub(sub {
+		open(my $log, '>>', $o{log}) or die "$o{log}: $!";
+		my $sel = IO::Select->new(@socks);
+		my (@held, %n);
+		while (1) {
+			my @ready = $sel->can_read(5);
+			for my $l (@ready) {
+				my $c = $l->accept or next;
+				my $line = sprintf('%.6f %s:%d', time(), $c->sockhost,
+						   $c->sockport);
+				my $mode = $o{mode} // 'tcp';
+				if ($mode eq 'silent') {
+					push @held, $c;
+					shift @held while @held > 500;
+				} elsif ($mode eq 'http') {
+					$line .= serve_http($c, \%o, $n{$l}++ // 0);
+				}
+				syswrite($log, "$line\n");
+				close $c unless $mode eq 'silent';
+			}
+		}
+	});
+	close $_ for @socks;
+	return $pid;
+}
+
+# One HTTP exchange for backend(): returns " host=HOST path=PATH" for its log line.
+sub serve_http
+{
+	my ($c, $o, $n) = @_;
+	my $req = '';
+	my $sel = IO::Select->new($c);
+	my $deadline = time() + 2;
+	while ($req !~ /\r?\n\r?\n/ && length $req < 65536) {
+		my $left = $deadline - time();
+		last if $left <= 0 || !$sel->can_read($left);
+		last unless sysread($c, $req, 4096, length $req);
+	}
+	my ($path) = $req =~ m{^[A-Z]+ (\S+) HTTP/} ? ($1) : ('-');
+	my ($host) = $req =~ /^Host:[ \t]*([^\r\n]*?)[ \t]*\r?$/mi ? ($1) : ('-');
+	my $status = $o->{statuses} ? $o->{statuses}[ $n % @{ $o->{statuses} } ] : $o->{status};
+	my $body = $o->{body} // "ok\n";
+	$status //= 200;
+	($status, $body) = (400, "wrong Host: $host\n")
+		if defined $o->{host} && lc $host ne lc $o->{host};
+	my $resp = "HTTP/1.1 $status X\r\nContent-Type: text/plain\r\nContent-Length: "
+		. length($body) . "\r\nConnection: close\r\n\r\n$body";
+	syswrite($c, $resp);
+	shutdown($c, 1);
+	return " host=$host path=$path";
+}
+
+# The lines a backend logged: [[TIME, "ADDR:PORT", {host => ..., path => ...}], ...].
+sub backend_log
+{
+	my ($file) = @_;
+	my @r;
+	for (split /\n/, slurp($file)) {
+		my ($t, $at, @kv) = split / /;
+		push @r, [ $t, $at, { map { split /=/, $_, 2 } @kv } ];
+	}
+	return \@r;
+}
+
 1;
