@@ -21,7 +21,7 @@ LDLIBS  = $(PKG_LIBS) -lpthread -lm
 # Debian packages: to build, and what the tests drive (DNS clients, the reference server, a
 # browser for the status page, groff to check the man pages).
 DEB_BUILD = gcc make pkg-config libevent-dev liblmdb-dev libldns-dev libjansson-dev libssl-dev
-DEB_TEST  = perl libnet-dns-perl bind9-dnsutils knot-dnsutils nsd chromium groff-base
+DEB_TEST  = perl libnet-dns-perl bind9-dnsutils knot-dnsutils nsd chromium groff-base openssl
 # What `make bench` drives (tests/bench/): the load generator, the reference servers, and the
 # Perl the harness is written in.
 DEB_BENCH = dnsperf nsd knot gdnsd perl libnet-dns-perl

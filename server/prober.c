@@ -35,6 +35,7 @@ typedef struct target {
 	probe_spec_t spec;
 	struct event *timer;
 	bool in_flight;
+	uint64_t due_ms;  /* next check, monotonic: a fixed phase, so checks stay spread */
 	bool seen;      /* still in the pools db at the last scan */
 	bool dirty;     /* has results not yet written */
 	bool changed;   /* state changed: write soon */
@@ -203,11 +204,30 @@ static void check_done(void *arg, bool ok, const char *error, uint32_t latency_u
 	}
 }
 
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Wait for the next due time; due times advance by whole intervals from a fixed phase, so a
+ * pause of the loop never merges the targets' checks into one burst. */
+static void wait_due(target_t *t)
+{
+	uint64_t now = mono_ms();
+	while (t->due_ms <= now) {
+		t->due_ms += t->check.interval_ms;
+	}
+	uint64_t ms = t->due_ms - now;
+	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000 };
+	evtimer_add(t->timer, &tv);
+}
+
 static void check_timer(evutil_socket_t fd, short what, void *arg)
 {
 	target_t *t = arg;
-	struct timeval iv = { t->check.interval_ms / 1000, (t->check.interval_ms % 1000) * 1000 };
-	evtimer_add(t->timer, &iv);
+	wait_due(t);
 	if (t->in_flight) {
 		return; /* the previous check has not come back: its timeout is due */
 	}
@@ -236,11 +256,15 @@ static void set_spec(target_t *t)
  * are not all checked at once; check_timer then re-arms every interval. */
 static void arm(target_t *t)
 {
+	/* the first check within a second (not a whole interval: checks start at once), its
+	 * phase spread by the key so that targets are not all checked together */
 	uint64_t h = 1469598103934665603ULL;
 	for (size_t i = 0; i < t->klen; i++) {
 		h = (h ^ t->key[i]) * 1099511628211ULL;
 	}
-	uint32_t ms = (uint32_t)(h % t->check.interval_ms);
+	uint32_t spread = t->check.interval_ms < 1000 ? t->check.interval_ms : 1000;
+	uint32_t ms = (uint32_t)(h % spread);
+	t->due_ms = mono_ms() + ms;
 	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
 	evtimer_del(t->timer);
 	evtimer_add(t->timer, &tv);
@@ -319,6 +343,8 @@ static void scan(prober_t *pr)
 		log_err("prober cannot read the database reason=\"%s\"", ct_strerror(txn.ret));
 		return;
 	}
+	/* what this snapshot holds (mdb_env_info may already report a later commit) */
+	pr->last_txnid = mdb_txn_id(txn.txn);
 	for (target_t *t = pr->targets; t != NULL; t = t->next) {
 		t->seen = false;
 	}
@@ -360,6 +386,26 @@ static void scan(prober_t *pr)
 	}
 }
 
+/* Is the target still in its pool as the transaction sees it? */
+static bool target_exists(ct_txn_t *txn, const target_t *t)
+{
+	MDB_val v;
+	ct_pool_view_t view;
+	if (!ct_txn_get(txn, txn->store->pools, t->key, t->pklen, &v) ||
+	    ct_pool_view_parse(v.mv_data, v.mv_size, &view) != CT_EOK) {
+		return false;
+	}
+	for (int g = 0; g < view.ngroups; g++) {
+		for (int i = 0; i < view.groups[g].ntargets; i++) {
+			if (memcmp(view.groups[g].addrs + (size_t)i * view.addr_len, t->key + t->pklen,
+				   t->addr_len) == 0) {
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
 /* Write state changes now, and every target's results at most every RESULTS_MS. */
 static void flush(prober_t *pr, bool all)
 {
@@ -382,6 +428,9 @@ static void flush(prober_t *pr, bool all)
 		/* keep what the operator set (drain) from the record as it is now */
 		ct_health_t cur;
 		const uint8_t *addr = t->key + t->pklen;
+		if (!target_exists(&txn, t)) {
+			continue; /* deleted since the last scan: write no orphan record */
+		}
 		ct_health_get(&txn, t->key, t->pklen, addr, t->addr_len, &cur);
 		t->h.drained = cur.drained;
 		ct_health_put(&txn, t->key, t->pklen, addr, t->addr_len, &t->h);
@@ -413,8 +462,7 @@ static void scan_cb(evutil_socket_t fd, short what, void *arg)
 	MDB_envinfo info;
 	mdb_env_info(pr->store->env, &info);
 	if (info.me_last_txnid != pr->last_txnid) {
-		pr->last_txnid = info.me_last_txnid;
-		scan(pr);
+		scan(pr); /* sets last_txnid to the snapshot it read */
 	}
 }
 
