@@ -641,5 +641,8 @@ void ct_zone_delete(ct_txn_t *txn, const uint8_t *apex_key, size_t apex_len)
 	prefix[apex_len] = 0x00;
 	ct_txn_del_prefix(txn, txn->store->rrsets, prefix, apex_len + 1);
 	ct_txn_del_prefix(txn, txn->store->pools, prefix, apex_len + 1);
+	/* health and schedules are keyed by pool keys, which start with the same prefix */
+	ct_txn_del_prefix(txn, txn->store->health, prefix, apex_len + 1);
+	ct_txn_del_prefix(txn, txn->store->schedules, prefix, apex_len + 1);
 	ct_txn_del(txn, txn->store->zones, apex_key, apex_len);
 }

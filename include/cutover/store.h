@@ -166,7 +166,7 @@ bool ct_zone_find(ct_txn_t *txn, const uint8_t *name_key, size_t name_len, size_
 /* Increment the zone's serial (RFC 1982) in its zones entry and its SOA record. */
 void ct_zone_bump_serial(ct_txn_t *txn, const uint8_t *apex_key, size_t apex_len);
 
-/* Remove a zone: its records, its pools and its zones entry. */
+/* Remove a zone: its records, its pools with their health and schedules, its zones entry. */
 void ct_zone_delete(ct_txn_t *txn, const uint8_t *apex_key, size_t apex_len);
 
 /* Big-endian helpers. */

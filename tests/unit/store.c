@@ -312,6 +312,10 @@ static void test_zones(ct_store_t *st)
 	put_soa(&txn, "sub.app.example.", 1);
 	ct_txn_put(&txn, st->rrsets, rk, ct_rr_key(rk, okey, ol, al, 1), "\x01", 1);
 	ct_txn_put(&txn, st->pools, rk, ct_rr_key(rk, okey, ol, al, 1), "\x01", 1);
+	size_t pl = ct_rr_key(rk, okey, ol, al, 1);
+	memcpy(rk + pl, "\xc0\x00\x02\x01", 4); /* a health key: pool key + address */
+	ct_txn_put(&txn, st->health, rk, pl + 4, "\x01", 1);
+	ct_txn_put(&txn, st->schedules, rk, pl, "\x01", 1);
 	ct_zone_delete(&txn, akey, al);
 	is_int(ct_txn_commit(&txn), CT_EOK, "zone delete");
 	rk[0] = 0;
@@ -319,6 +323,8 @@ static void test_zones(ct_store_t *st)
 	rk[al] = 0;
 	is_int(count_keys(st, st->rrsets, rk, al + 1), 0, "its records are gone");
 	is_int(count_keys(st, st->pools, rk, al + 1), 0, "its pools are gone");
+	is_int(count_keys(st, st->health, rk, al + 1), 0, "their health records are gone");
+	is_int(count_keys(st, st->schedules, rk, al + 1), 0, "their schedules are gone");
 	is_int(count_keys(st, st->zones, akey, al), 1, "its entry is gone, sub.app.example. stays");
 	is_int(soa_serial(st, "sub.app.example."), 1, "the zone below keeps its records");
 }
