@@ -471,14 +471,14 @@ static void flush_cb(evutil_socket_t fd, short what, void *arg)
 	flush(arg, false);
 }
 
-/* Does this running shift need a write: a step due, or its gate failing? (read only) */
+/* Does this shift need a write: a step due, or its gate failing (paused ones too)? */
 static bool shift_needs_tick(ct_txn_t *txn, const MDB_val *k, const MDB_val *v, uint64_t now,
 			     ct_shift_t *s, ct_pool_t *pool)
 {
-	if (ct_shift_parse(v, s) != CT_EOK || s->state != CT_SHIFT_RUNNING) {
+	if (ct_shift_parse(v, s) != CT_EOK || !ct_shift_active(s)) {
 		return false;
 	}
-	if (now >= s->next_ms) {
+	if (s->state == CT_SHIFT_RUNNING && now >= s->next_ms) {
 		return true;
 	}
 	MDB_val pv;

@@ -3,6 +3,7 @@
 #include "cutover/shift.h"
 #include "cutover/errcode.h"
 #include "cutover/health.h"
+#include "cutover/history.h"
 
 #include <arpa/inet.h>
 #include <stdarg.h>
@@ -229,6 +230,20 @@ static int apply_step(ct_txn_t *txn, const uint8_t *owner, ct_pool_t *pool, ct_s
 		         s->nsteps, s->group, pct);
 		bool changed;
 		ret = ct_pool_put(txn, owner, pool, actor, action, &changed, err, errlen);
+		if (ret == CT_EOK && !changed) {
+			/* the weights were already there: the step still goes into history */
+			uint8_t pkey[CT_RR_KEY_MAXLEN], *val = malloc(CT_POOL_VALUE_MAX);
+			size_t pklen;
+			ret = val ? ct_pool_key(txn, owner, pool->type, pkey, &pklen, err, errlen)
+			          : CT_ENOMEM;
+			if (ret == CT_EOK) {
+				size_t vlen = ct_pool_encode(pool, val);
+				ct_history_append(txn, actor, pkey, pklen, action, val, vlen, val,
+				                  vlen);
+				ret = txn->ret;
+			}
+			free(val);
+		}
 	}
 	free(before);
 	if (ret != CT_EOK) {
@@ -274,13 +289,12 @@ int ct_shift_start(ct_txn_t *txn, const uint8_t *owner, uint16_t type, ct_shift_
 		goto out;
 	}
 	if (ct_shift_get(txn, pkey, pklen, cur) == CT_EOK && ct_shift_active(cur)) {
-		ret =
-		    ct_errf(err, errlen, CT_EEXIST,
-		            "%s already has a %s shift to %s (step %u of %u); pause, abort or roll "
-		            "it back first",
-		            ct_dname_to_str(owner, text),
-		            cur->state == CT_SHIFT_PAUSED ? "paused" : "running", cur->group,
-		            cur->done, cur->nsteps);
+		ret = ct_errf(err, errlen, CT_EEXIST,
+		              "%s already has a %s shift to %s (step %u of %u); abort or roll "
+		              "it back first",
+		              ct_dname_to_str(owner, text),
+		              cur->state == CT_SHIFT_PAUSED ? "paused" : "running", cur->group,
+		              cur->done, cur->nsteps);
 		goto out;
 	}
 	uint8_t owner_copy[CT_DNAME_MAXLEN];
@@ -375,8 +389,9 @@ bool ct_shift_tick(ct_txn_t *txn, const uint8_t *pkey, size_t pklen, uint64_t no
 	char err[256] = "";
 	uint8_t owner[CT_DNAME_MAXLEN];
 	log[0] = '\0';
+	/* a paused shift takes no steps, but its gate still watches the group */
 	if (s == NULL || pool == NULL || ct_shift_get(txn, pkey, pklen, s) != CT_EOK ||
-	    s->state != CT_SHIFT_RUNNING) {
+	    !ct_shift_active(s)) {
 		goto out;
 	}
 	int ret = load_pool(txn, pkey, pklen, owner, pool);
@@ -408,7 +423,7 @@ bool ct_shift_tick(ct_txn_t *txn, const uint8_t *pkey, size_t pklen, uint64_t no
 		}
 		goto out; /* rollback-on none: hold until the group is healthy again */
 	}
-	if (now_ms >= s->next_ms && s->done < s->nsteps) {
+	if (s->state == CT_SHIFT_RUNNING && now_ms >= s->next_ms && s->done < s->nsteps) {
 		if (apply_step(txn, owner, pool, s, g, "shift", now_ms, err, sizeof(err)) ==
 		    CT_EOK) {
 			ct_shift_put(txn, pkey, pklen, s);

@@ -81,7 +81,7 @@ int ct_shift_start(ct_txn_t *txn, const uint8_t *owner, uint16_t type, ct_shift_
 
 /*
  * The daemon's tick for one schedule (key = pools key): rolls back when the gate fails and
- * rollback_on is unhealthy, applies the next step when due (one step per call: a step whose
+ * rollback_on is unhealthy (running or paused), applies the next step when due (one step per call: a step whose
  * time passed while the daemon was down is applied once, then the schedule continues from
  * now). Returns true when it wrote something; what happened goes to log.
  */

@@ -627,6 +627,24 @@ static void test_gate(void)
 	ok(tick("hold.shift.test", T0 + 6000, log, sizeof(log)), "healthy again: the step");
 	is_str(weights("hold.shift.test"), "blue=0 green=100", "completed");
 
+	/* a paused shift takes no step but its gate still rolls it back */
+	pool_at("pgate.shift.test", 2, 100, 0, 0);
+	plan_shift(&s, CT_SHIFT_CANARY, "green", (const uint8_t[]){ 10, 100, 0 }, 1000);
+	is_int(start("pgate.shift.test", &s, T0, err, sizeof(err)), CT_EOK, "canary to pause");
+	is_int(act("pgate.shift.test", PAUSE, T0 + 10, err, sizeof(err)), CT_EOK, "paused");
+	ok(!tick("pgate.shift.test", T0 + 5000, log, sizeof(log)), "paused: no step when due");
+	health("pgate.shift.test", 1, 0, CT_HEALTH_DOWN, false, "refused");
+	health("pgate.shift.test", 1, 1, CT_HEALTH_DOWN, false, "refused");
+	ok(tick("pgate.shift.test", T0 + 5100, log, sizeof(log)), "paused and green down: rolled back");
+	is_str(weights("pgate.shift.test"), "blue=100 green=0", "pre-shift weights are back");
+
+	/* a step whose weights are already in place still goes into history */
+	pool_at("same.shift.test", 2, 90, 10, 0);
+	plan_shift(&s, CT_SHIFT_LINEAR, "green", (const uint8_t[]){ 10, 20, 0 }, 1000);
+	is_int(start("same.shift.test", &s, T0, err, sizeof(err)), CT_EOK, "step 1 = 90/10 already");
+	is_str(shift_history("same.shift.test", &a), "shift step 1 of 2: green 10%",
+	       "the unchanged step 1 is in history");
+
 	/* an operator's rollback and abort */
 	pool_at("op.shift.test", 3, 60, 0, 40);
 	plan_shift(&s, CT_SHIFT_LINEAR, "green", (const uint8_t[]){ 50, 100, 0 }, 1000);
