@@ -529,12 +529,10 @@ static bool put_pool(lookup_t *lk, const uint8_t *owner, const MDB_val *marker)
 
 /* Answer for name (the qname or a CNAME target inside the zone); returns the next name of a
  * CNAME chain in next (and true), or false when the answer is complete. */
-static bool answer_name(lookup_t *lk, const uint8_t *name, uint16_t qtype, bool first,
-			uint8_t *next)
+static bool answer_name(lookup_t *lk, const uint8_t *name, const uint8_t *key, size_t klen,
+			uint16_t qtype, bool first, uint8_t *next, uint8_t *next_key,
+			size_t *next_klen)
 {
-	uint8_t key[CT_KEY_MAXLEN];
-	size_t klen = ct_dname_key(name, key);
-
 	MDB_val ns;
 	size_t cut = find_cut(lk, key, klen, qtype, &ns);
 	if (cut > 0) {
@@ -585,9 +583,10 @@ static bool answer_name(lookup_t *lk, const uint8_t *name, uint16_t qtype, bool 
 		if (!ct_dname_in(rd, lk->zone.apex)) {
 			return false;
 		}
-		uint8_t tkey[CT_KEY_MAXLEN];
-		size_t tlen = ct_dname_key(rd, tkey), apex_len;
-		if (!ct_zone_find(lk->txn, tkey, tlen, &apex_len, NULL) || apex_len != lk->apex_len) {
+		size_t apex_len;
+		*next_klen = ct_dname_key(rd, next_key);
+		if (!ct_zone_find(lk->txn, next_key, *next_klen, &apex_len, NULL) ||
+		    apex_len != lk->apex_len) {
 			return false;
 		}
 		memcpy(next, rd, rdlen);
@@ -610,8 +609,9 @@ static bool answer_name(lookup_t *lk, const uint8_t *name, uint16_t qtype, bool 
 static void lookup(lookup_t *lk)
 {
 	const ct_query_t *q = lk->q;
-	uint8_t key[CT_KEY_MAXLEN];
-	size_t klen = ct_dname_key(q->qname, key);
+	uint8_t keys[2][CT_KEY_MAXLEN]; /* the current name's key and the next one's */
+	size_t klen = ct_dname_key(q->qname, keys[0]);
+	const uint8_t *key = keys[0];
 	if (!ct_zone_find(lk->txn, key, klen, &lk->apex_len, &lk->zone)) {
 		lk->rcode = CT_RCODE_REFUSED; /* not ours (RFC 1034 4.3.2 step 2 for an auth-only server) */
 		return;
@@ -624,7 +624,9 @@ static void lookup(lookup_t *lk)
 	memcpy(names[0], q->qname, q->qname_len);
 	for (int hop = 0; hop < CT_MAX_CNAME_HOPS; hop++) {
 		uint8_t *next = names[hop + 1];
-		if (!answer_name(lk, names[hop], q->qtype, hop == 0, next) ||
+		uint8_t *next_key = keys[(hop + 1) % 2];
+		if (!answer_name(lk, names[hop], keys[hop % 2], klen, q->qtype, hop == 0, next,
+				 next_key, &klen) ||
 		    lk->txn->ret != CT_EOK) {
 			return;
 		}

@@ -134,10 +134,10 @@ int ct_history_foreach(ct_txn_t *txn, const uint8_t *object, size_t object_len,
 	return txn->ret;
 }
 
+/* Sequences start at 1, so a found entry is one with seq != 0. */
 static bool take_first(const ct_history_t *h, void *arg)
 {
 	*(ct_history_t *)arg = *h;
-	((ct_history_t *)arg)->seq = h->seq ? h->seq : 1;
 	return false;
 }
 
