@@ -43,7 +43,10 @@ typedef struct target {
 	ct_health_t h;
 	prober_target_stats_t st; /* for metrics: under pr->lock */
 	struct target *next;
+	struct target *hnext; /* in its bucket of pr->index */
 } target_t;
+
+#define TARGET_BUCKETS 4096 /* scans look every target up: keep that O(1) */
 
 struct prober {
 	ct_store_t *store;
@@ -54,6 +57,7 @@ struct prober {
 	size_t last_txnid;
 	uint64_t last_results_ms;
 	target_t *targets;
+	target_t *index[TARGET_BUCKETS];
 	ct_shift_t *shift; /* scratch for the scheduler, allocated once */
 	ct_pool_t *pool;
 	bool running;
@@ -144,14 +148,39 @@ static const char *state_name(uint8_t state)
 	return state == CT_HEALTH_UP ? "up" : state == CT_HEALTH_DOWN ? "down" : "unknown";
 }
 
+/* FNV-1a of a health key: the bucket of a target, and the phase of its checks. */
+static uint64_t key_hash(const uint8_t *key, size_t klen)
+{
+	uint64_t h = 1469598103934665603ULL;
+	for (size_t i = 0; i < klen; i++) {
+		h = (h ^ key[i]) * 1099511628211ULL;
+	}
+	return h;
+}
+
+static target_t **bucket(prober_t *pr, const uint8_t *key, size_t klen)
+{
+	return &pr->index[key_hash(key, klen) % TARGET_BUCKETS];
+}
+
 static target_t *find_target(prober_t *pr, const uint8_t *key, size_t klen)
 {
-	for (target_t *t = pr->targets; t != NULL; t = t->next) {
+	for (target_t *t = *bucket(pr, key, klen); t != NULL; t = t->hnext) {
 		if (t->klen == klen && memcmp(t->key, key, klen) == 0) {
 			return t;
 		}
 	}
 	return NULL;
+}
+
+static void unindex(prober_t *pr, target_t *t)
+{
+	for (target_t **tp = bucket(pr, t->key, t->klen); *tp != NULL; tp = &(*tp)->hnext) {
+		if (*tp == t) {
+			*tp = t->hnext;
+			return;
+		}
+	}
 }
 
 static void free_target(target_t *t)
@@ -258,10 +287,7 @@ static void arm(target_t *t)
 {
 	/* the first check within a second (not a whole interval: checks start at once), its
 	 * phase spread by the key so that targets are not all checked together */
-	uint64_t h = 1469598103934665603ULL;
-	for (size_t i = 0; i < t->klen; i++) {
-		h = (h ^ t->key[i]) * 1099511628211ULL;
-	}
+	uint64_t h = key_hash(t->key, t->klen);
 	uint32_t spread = t->check.interval_ms < 1000 ? t->check.interval_ms : 1000;
 	uint32_t ms = (uint32_t)(h % spread);
 	t->due_ms = mono_ms() + ms;
@@ -331,6 +357,9 @@ static void add_or_update(prober_t *pr, ct_txn_t *txn, const MDB_val *pkey,
 	t->next = pr->targets;
 	pr->targets = t;
 	pthread_mutex_unlock(&pr->lock);
+	target_t **b = bucket(pr, t->key, t->klen);
+	t->hnext = *b;
+	*b = t;
 	arm(t);
 }
 
@@ -377,6 +406,7 @@ static void scan(prober_t *pr)
 		pthread_mutex_lock(&pr->lock);
 		*tp = t->next;
 		pthread_mutex_unlock(&pr->lock);
+		unindex(pr, t);
 		event_del(t->timer);
 		if (t->in_flight) {
 			t->removed = true; /* freed when its check returns */
