@@ -37,12 +37,32 @@ __attribute__((format(printf, 3, 4))) static int open_fail(ct_store_t *st, int r
 	return ret;
 }
 
+/* Whether the main database holds more than our named databases: an environment made by some
+ * other program, to be refused rather than adopted by writing our schema into it. */
+static bool foreign(MDB_txn *txn)
+{
+	MDB_dbi main_dbi;
+	MDB_stat ms;
+	if (mdb_dbi_open(txn, NULL, 0, &main_dbi) != MDB_SUCCESS ||
+	    mdb_stat(txn, main_dbi, &ms) != MDB_SUCCESS) {
+		return true;
+	}
+	return ms.ms_entries > CT_STORE_DBS;
+}
+
 static int check_schema(ct_store_t *st, MDB_txn *txn, bool rw, bool create)
 {
 	static const char key[] = "schema";
 	MDB_val k = { sizeof(key) - 1, (void *)key }, v;
 	int rc = mdb_get(txn, st->meta, &k, &v);
 	if (rc == MDB_NOTFOUND) {
+		if (rw && foreign(txn)) {
+			snprintf(open_error, sizeof(open_error),
+				 "%s: not a cutover database (it holds another program's data); "
+				 "use another directory",
+				 st->path);
+			return CT_EDBVER;
+		}
 		if (!create) {
 			snprintf(open_error, sizeof(open_error),
 				 "%s: not a cutover database (no schema version); "
@@ -76,6 +96,23 @@ static int check_schema(ct_store_t *st, MDB_txn *txn, bool rw, bool create)
 	return CT_EOK;
 }
 
+/* Whether data.mdb holds every page its meta page says is in use. */
+static bool file_size_ok(ct_store_t *st, off_t *need, off_t *have)
+{
+	MDB_envinfo info;
+	MDB_stat ms;
+	mdb_filehandle_t fd;
+	struct stat sb;
+	if (mdb_env_info(st->env, &info) != MDB_SUCCESS ||
+	    mdb_env_stat(st->env, &ms) != MDB_SUCCESS ||
+	    mdb_env_get_fd(st->env, &fd) != MDB_SUCCESS || fstat(fd, &sb) != 0) {
+		return true; /* nothing to judge by: let LMDB report what it finds */
+	}
+	*need = (off_t)(info.me_last_pgno + 1) * ms.ms_psize;
+	*have = sb.st_size;
+	return *have >= *need;
+}
+
 int ct_store_open(ct_store_t *st, const char *path, const ct_store_opts_t *opts)
 {
 	static const ct_store_opts_t defaults = { 0 };
@@ -101,9 +138,11 @@ int ct_store_open(ct_store_t *st, const char *path, const ct_store_opts_t *opts)
 	} else if (!opts->create) {
 		char data[4200];
 		snprintf(data, sizeof(data), "%s/data.mdb", path);
-		if (stat(data, &sb) != 0) {
-			return open_fail(st, CT_ENODB, "%s", "no database here (no data.mdb); "
-					 "create one with 'cutoverctl zone import'");
+		bool missing = stat(data, &sb) != 0;
+		if (missing || sb.st_size == 0) {
+			return open_fail(st, CT_ENODB, "no database here (%s); "
+					 "create one with 'cutoverctl zone import'",
+					 missing ? "no data.mdb" : "data.mdb is empty");
 		}
 	}
 
@@ -125,6 +164,15 @@ int ct_store_open(ct_store_t *st, const char *path, const ct_store_opts_t *opts)
 	if (rc != MDB_SUCCESS) {
 		return open_fail(st, ct_err_from_mdb(rc), "cannot open database: %s",
 				 mdb_strerror(rc));
+	}
+	/* A data.mdb cut short (a bad copy, a full disk) would be read past its end through the
+	 * map: SIGBUS. Refuse it while only the meta pages have been read. */
+	off_t need, have;
+	if (!file_size_ok(st, &need, &have)) {
+		return open_fail(st, CT_EDBCORRUPT,
+				 "data.mdb is truncated (%lld bytes, its pages need %lld); "
+				 "restore it from a backup",
+				 (long long)have, (long long)need);
 	}
 
 	bool rw = !opts->read_only;
@@ -153,9 +201,8 @@ int ct_store_open(ct_store_t *st, const char *path, const ct_store_opts_t *opts)
 		if (rc != MDB_SUCCESS) {
 			mdb_txn_abort(txn);
 			return open_fail(st, rc == MDB_NOTFOUND ? CT_EDBVER : ct_err_from_mdb(rc),
-					 "database lacks its named databases (%s); "
-					 "is this a cutover database?",
-					 mdb_strerror(rc));
+					 "not a cutover database (no '%s' database in it: %s)",
+					 dbs[i].name, mdb_strerror(rc));
 		}
 	}
 	int ret = check_schema(st, txn, rw, opts->create);
