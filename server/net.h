@@ -45,6 +45,7 @@ typedef struct worker {
 	struct evconnlistener *tcp[NET_MAX_LISTEN];
 	int tcp_conns;
 	struct conn *tcp_list;
+	struct event *tcp_pause; /* accepting again after accept() ran out of descriptors */
 
 	/* preallocated per worker: nothing is allocated per query */
 	struct mmsghdr rx[NET_UDP_BATCH], tx[NET_UDP_BATCH];

@@ -6,11 +6,13 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #define TCP_OUT_HIGH (256 * 1024) /* stop reading while this much output waits */
+#define TCP_ACCEPT_PAUSE_MS 500   /* after accept() failed for want of descriptors */
 
 typedef struct conn {
 	worker_t *w;
@@ -147,15 +149,62 @@ static void accept_cb(struct evconnlistener *lst, evutil_socket_t fd, struct soc
 	idle_arm(c);
 }
 
-int net_tcp_add(worker_t *w, int idx, int fd)
+static void accept_resume(evutil_socket_t fd, short what, void *arg)
 {
-	w->tcp[idx] = evconnlistener_new(w->base, accept_cb, w, LEV_OPT_CLOSE_ON_FREE, -1, fd);
-	return w->tcp[idx] == NULL ? -1 : 0;
+	worker_t *w = arg;
+	for (int i = 0; i < NET_MAX_LISTEN; i++) {
+		if (w->tcp[i] != NULL) {
+			evconnlistener_enable(w->tcp[i]);
+		}
+	}
 }
 
+/*
+ * accept() failed for good (EMFILE, ENFILE, ENOBUFS...): the connection stays in the kernel's
+ * backlog, so the listener stays readable and retrying at once spins a core (and libevent
+ * would log every try). Stop accepting for a while, as NSD does; the backlog waits.
+ */
+static void accept_error(struct evconnlistener *lst, void *arg)
+{
+	worker_t *w = arg;
+	int err = EVUTIL_SOCKET_ERROR();
+	for (int i = 0; i < NET_MAX_LISTEN; i++) {
+		if (w->tcp[i] != NULL) {
+			evconnlistener_disable(w->tcp[i]);
+		}
+	}
+	struct timeval tv = { 0, TCP_ACCEPT_PAUSE_MS * 1000 };
+	evtimer_add(w->tcp_pause, &tv);
+	if (ct_log_ratelimit(&w->answer.log_last)) {
+		log_warn("tcp accept failed error=\"%s\" pause_ms=%d conns=%d", strerror(err),
+		         TCP_ACCEPT_PAUSE_MS, w->tcp_conns);
+	}
+}
+
+int net_tcp_add(worker_t *w, int idx, int fd)
+{
+	if (w->tcp_pause == NULL) {
+		w->tcp_pause = evtimer_new(w->base, accept_resume, w);
+		if (w->tcp_pause == NULL) {
+			return -1;
+		}
+	}
+	w->tcp[idx] = evconnlistener_new(w->base, accept_cb, w, LEV_OPT_CLOSE_ON_FREE, -1, fd);
+	if (w->tcp[idx] == NULL) {
+		return -1;
+	}
+	evconnlistener_set_error_cb(w->tcp[idx], accept_error);
+	return 0;
+}
+
+/* Close every connection, and free the accept pause timer (at the worker's end). */
 void net_tcp_close_all(worker_t *w)
 {
 	while (w->tcp_list != NULL) {
 		conn_close(w->tcp_list);
+	}
+	if (w->tcp_pause != NULL) {
+		event_free(w->tcp_pause);
+		w->tcp_pause = NULL;
 	}
 }

@@ -122,10 +122,12 @@ int ct_query_parse(const uint8_t *pkt, size_t len, ct_query_t *q)
 	if (q->opcode != 0) {
 		return CT_RCODE_NOTIMP; /* only QUERY; NOTIFY and UPDATE too (no transfers yet) */
 	}
-	if (ancount != 0 || nscount != 0) {
+	/* Nothing but the question and the additional section, except the client's SOA that an
+	 * IXFR query carries in the authority section (RFC 1995 3): refused later, not FORMERR. */
+	if (ancount != 0 || (nscount != 0 && q->qtype != CT_TYPE_IXFR)) {
 		return CT_RCODE_FORMERR;
 	}
-	for (uint16_t i = 0; i < arcount; i++) {
+	for (uint32_t i = 0; i < (uint32_t)nscount + arcount; i++) {
 		uint8_t owner[CT_DNAME_MAXLEN];
 		if (ct_dname_unpack(pkt, len, &pos, owner) < 0) {
 			return CT_RCODE_FORMERR;
@@ -139,9 +141,9 @@ int ct_query_parse(const uint8_t *pkt, size_t len, ct_query_t *q)
 		if (type != CT_TYPE_OPT) {
 			continue; /* e.g. TSIG: not supported, ignored */
 		}
-		if (q->edns || owner[0] != 0) {
+		if (i < nscount || q->edns || owner[0] != 0) {
 			q->edns = false;
-			return CT_RCODE_FORMERR; /* RFC 6891 6.1.1: one OPT, owner the root */
+			return CT_RCODE_FORMERR; /* RFC 6891 6.1.1: one OPT, in additional, owner root */
 		}
 		int rc = parse_opt(pkt, rclass, ttl, rd, rdlen, q);
 		if (rc != CT_RCODE_NOERROR) {
