@@ -31,18 +31,23 @@ DAEMON_SRC = $(wildcard server/cutoverd*.c) $(wildcard server/net_*.c) $(wildcar
 CORE_SRC   = $(filter-out $(DAEMON_SRC),$(wildcard server/*.c))
 CTL_SRC    = $(wildcard tools/*.c)
 UNIT_SRC   = $(wildcard tests/unit/*.c)
-UNIT_BIN   = $(UNIT_SRC:tests/unit/%.c=tests/unit/bin/%)
 
-CORE_OBJ   = $(CORE_SRC:.c=.o)
-DAEMON_OBJ = $(DAEMON_SRC:.c=.o)
-CTL_OBJ    = $(CTL_SRC:.c=.o)
+# Objects and programs go under $(B) (empty: in the tree). `make asan` builds in build-asan/ so
+# that a sanitizer build never mixes with the normal one.
+B          =
+UNIT_BIN   = $(UNIT_SRC:tests/unit/%.c=$(B)tests/unit/bin/%)
+
+CORE_OBJ   = $(CORE_SRC:%.c=$(B)%.o)
+DAEMON_OBJ = $(DAEMON_SRC:%.c=$(B)%.o)
+CTL_OBJ    = $(CTL_SRC:%.c=$(B)%.o)
 
 # Where `make run` keeps its database and what it listens on.
 RUN_DB     = run/db
 RUN_LISTEN = 127.0.0.1:5300
 RUN_HTTP   = 127.0.0.1:8053
 
-.PHONY: all deps deps-test deps-bench run test unit integration bench install clean asan
+.PHONY: all deps deps-test deps-bench run test unit integration bench install clean asan \
+	test-asan programs
 
 all: deps
 	@$(MAKE) --no-print-directory cutoverd cutoverctl
@@ -56,30 +61,37 @@ deps-test:
 deps-bench:
 	@sh tools/install-deps.sh $(DEB_BUILD) $(DEB_BENCH)
 
-libcutover.a: $(CORE_OBJ)
+# Everything `make test` runs.
+programs: $(B)cutoverd $(B)cutoverctl $(UNIT_BIN)
+
+$(B)%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(B)libcutover.a: $(CORE_OBJ)
 	$(AR) rcs $@ $^
 
-cutoverd: $(DAEMON_OBJ) libcutover.a
-	$(CC) $(CFLAGS) -o $@ $(DAEMON_OBJ) libcutover.a $(LDLIBS)
+$(B)cutoverd: $(DAEMON_OBJ) $(B)libcutover.a
+	$(CC) $(CFLAGS) -o $@ $(DAEMON_OBJ) $(B)libcutover.a $(LDLIBS)
 
-server/metrics.o server/http_status.o: CFLAGS += -DCUTOVER_VERSION='"$(VERSION)"'
+$(B)server/metrics.o $(B)server/http_status.o: CFLAGS += -DCUTOVER_VERSION='"$(VERSION)"'
 
-# The status page is kept as HTML and built in as a C string.
-server/http_page.o: server/http_page.inc
+# The status page is kept as HTML and built in as a C string (in the tree: it is flag-free).
+$(B)server/http_page.o: server/http_page.inc
 server/http_page.inc: server/http_page.html
 	sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $< > $@
 
-cutoverctl: $(CTL_OBJ) libcutover.a
-	$(CC) $(CFLAGS) -o $@ $(CTL_OBJ) libcutover.a $(LDLIBS)
+$(B)cutoverctl: $(CTL_OBJ) $(B)libcutover.a
+	$(CC) $(CFLAGS) -o $@ $(CTL_OBJ) $(B)libcutover.a $(LDLIBS)
 
-tests/unit/bin/%: tests/unit/%.c libcutover.a tests/tap.h
-	@mkdir -p tests/unit/bin
-	$(CC) $(CFLAGS) -Itests -o $@ $< libcutover.a $(LDLIBS)
+$(B)tests/unit/bin/%: tests/unit/%.c $(B)libcutover.a tests/tap.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Itests -o $@ $< $(B)libcutover.a $(LDLIBS)
 
 # The pool file reader lives in tools/; its unit test links it beside the core.
-tests/unit/bin/poolfile: tests/unit/poolfile.c tools/poolfile.o libcutover.a tests/tap.h
-	@mkdir -p tests/unit/bin
-	$(CC) $(CFLAGS) -Itests -Itools -o $@ $< tools/poolfile.o libcutover.a $(LDLIBS)
+$(B)tests/unit/bin/poolfile: tests/unit/poolfile.c $(B)tools/poolfile.o $(B)libcutover.a tests/tap.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Itests -Itools -o $@ $< $(B)tools/poolfile.o $(B)libcutover.a $(LDLIBS)
 
 run: all
 	@if [ ! -f $(RUN_DB)/data.mdb ]; then \
@@ -90,7 +102,7 @@ run: all
 	./cutoverd --db $(RUN_DB) --listen $(RUN_LISTEN) --http $(RUN_HTTP)
 
 test: deps-test
-	@$(MAKE) --no-print-directory cutoverd cutoverctl $(UNIT_BIN)
+	@$(MAKE) --no-print-directory programs
 	prove -I tests/lib $(UNIT_BIN) tests/integration/*.t
 
 # cutoverd beside NSD, Knot and gdnsd on loopback, a few minutes; not part of `make test`.
@@ -102,9 +114,24 @@ bench: deps-bench
 unit: $(UNIT_BIN)
 	prove $(UNIT_BIN)
 
-asan:
-	$(MAKE) clean
-	$(MAKE) OPT="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all"
+# ASan+UBSan: everything `make test` runs, built in build-asan/ (the tree's build is left alone);
+# test-asan runs the whole suite against it. Any report aborts the program, and the tests fail
+# on a sanitizer report in cutoverd's stderr (tests/lib/CutoverTest.pm). Leaks are errors;
+# tests/sanitizer/lsan.supp lists the libraries' own.
+ASAN_B   = build-asan/
+ASAN_OPT = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+ASAN_ENV = ASAN_OPTIONS=abort_on_error=1:detect_leaks=1:strict_string_checks=1 \
+	   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	   LSAN_OPTIONS=suppressions=$(CURDIR)/tests/sanitizer/lsan.supp:print_suppressions=0 \
+	   CUTOVERD=$(CURDIR)/$(ASAN_B)cutoverd CUTOVERCTL=$(CURDIR)/$(ASAN_B)cutoverctl
+
+asan: deps
+	@$(MAKE) --no-print-directory B=$(ASAN_B) OPT="$(ASAN_OPT)" programs
+
+test-asan: deps-test
+	@$(MAKE) --no-print-directory asan
+	$(ASAN_ENV) prove -I tests/lib $(UNIT_SRC:tests/unit/%.c=$(ASAN_B)tests/unit/bin/%) \
+		tests/integration/*.t
 
 # Binaries, man pages, the example config (also as SYSCONFDIR/cutover/cutoverd.conf when there
 # is none yet), the systemd unit and the bash completion.
@@ -131,6 +158,6 @@ install: all
 
 clean:
 	rm -f server/*.o tools/*.o server/*.d tools/*.d server/*.inc libcutover.a cutoverd cutoverctl
-	rm -rf tests/unit/bin
+	rm -rf tests/unit/bin build-asan
 
--include $(CORE_SRC:.c=.d) $(DAEMON_SRC:.c=.d) $(CTL_SRC:.c=.d)
+-include $(CORE_OBJ:.o=.d) $(DAEMON_OBJ:.o=.d) $(CTL_OBJ:.o=.d)

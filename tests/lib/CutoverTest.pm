@@ -274,8 +274,9 @@ sub ctl
 }
 
 # Start cutoverd. Options: listen => [ADDR:PORT...] (default 127.0.0.1 on a free port),
-# threads => N, db => DIR, args => [extra]. Returns true once the ready line appeared; false if
-# the daemon exited first (exit status in {exit_status}) or never got ready (then it is killed).
+# threads => N, db => DIR, args => [extra], wrapper => [a command to run it with, such as
+# prlimit]. Returns true once the ready line appeared; false if the daemon exited first (exit
+# status in {exit_status}) or never got ready (then it is killed).
 sub start
 {
 	my ($self, %o) = @_;
@@ -307,6 +308,7 @@ sub start_once
 	if (defined $ENV{CT_TEST_WRAPPER} && $ENV{CT_TEST_WRAPPER} =~ /\S/) {
 		unshift @cmd, split(' ', $ENV{CT_TEST_WRAPPER});
 	}
+	unshift @cmd, @{ $o{wrapper} } if $o{wrapper}; # e.g. [ 'prlimit', '--nofile=64' ]
 	$self->{runs}++;
 	$self->{stderr} = "$self->{dir}/cutoverd.$self->{runs}.err";
 	$self->{cmd} = \@cmd;
@@ -784,6 +786,111 @@ sub backend_log
 		push @r, [ $t, $at, { map { split /=/, $_, 2 } @kv } ];
 	}
 	return \@r;
+}
+
+# ---------------------------------------------------------------------------------------------
+# Raw messages, for malformed and hostile queries (tests/integration/hostile.t).
+
+push @EXPORT_OK, qw(wire_header wire_name wire_question wire_opt junk_exchange raise_nofile);
+
+# The 12-byte header: id, flags (the whole second word; or qr, opcode, rd), qd (default 1),
+# an, ns, ar.
+sub wire_header
+{
+	my (%h) = @_;
+	my $flags = $h{flags} // ((($h{qr} // 0) << 15) | (($h{opcode} // 0) << 11) | ($h{rd} // 0));
+	return pack('n6', $h{id} // 0x4242, $flags, $h{qd} // 1, $h{an} // 0, $h{ns} // 0,
+		    $h{ar} // 0);
+}
+
+# A name in wire form without compression: "www.example.test" -> \3www\7example\4test\0.
+sub wire_name
+{
+	my ($name) = @_;
+	return join('', map { chr(length $_) . $_ } grep { length } split /\./, $name) . "\0";
+}
+
+# A question: name, type (default A) and class (default IN), by number.
+sub wire_question
+{
+	my ($name, $type, $class) = @_;
+	return wire_name($name) . pack('nn', $type // 1, $class // 1);
+}
+
+# An OPT record: owner (default the root), size (1232), ext_rcode, version, do, options as
+# [[CODE, DATA], ...]; rdlen overrides the RDATA length written.
+sub wire_opt
+{
+	my (%o) = @_;
+	my $rdata = join('', map { pack('nn', $_->[0], length $_->[1]) . $_->[1] } @{ $o{options} // [] });
+	my $ttl = (($o{ext_rcode} // 0) << 24) | (($o{version} // 0) << 16) | ($o{do} ? 0x8000 : 0);
+	return ($o{owner} // "\0") . pack('nnNn', 41, $o{size} // 1232, $ttl, $o{rdlen} // length $rdata)
+		. $rdata;
+}
+
+# junk_exchange(HOST, PORT, BYTES, tcp => 0|1, timeout => S): send BYTES, then a good query for
+# www.example.test/A (ID 0x6060) on the same socket (UDP) or connection (TCP, each framed with
+# its length; raw => 1 writes BYTES unframed), and read until the good query's reply.
+# Returns { replies => [the raw replies before it], good => its Net::DNS::Packet or undef,
+# closed => 1 when the server closed the TCP connection first }.
+sub junk_exchange
+{
+	my ($host, $port, $bytes, %o) = @_;
+	my $good = make_query('www.example.test', 'A', id => 0x6060)->data;
+	my $deadline = time() + ($o{timeout} // 10 * timeout_scale());
+	my %r = (replies => [], good => undef, closed => 0);
+	my $is_good = sub { length($_[0]) >= 12 && unpack('n', $_[0]) == 0x6060 };
+	if (!$o{tcp}) {
+		my $sock = udp_socket($host, $port);
+		$sock->send($bytes);
+		$sock->send($good);
+		while (defined(my $d = recv_udp($sock, $deadline - time()))) {
+			if ($is_good->($d)) {
+				$r{good} = Net::DNS::Packet->new(\$d);
+				last;
+			}
+			push @{ $r{replies} }, $d;
+		}
+		return \%r;
+	}
+	my $sock = IO::Socket::IP->new(PeerHost => $host, PeerPort => $port, Proto => 'tcp')
+		or die "tcp connect $host:$port: $!";
+	my $out = ($o{raw} ? $bytes : pack('n', length $bytes) . $bytes) . pack('n', length $good)
+		. $good;
+	local $SIG{PIPE} = 'IGNORE';
+	syswrite($sock, $out);
+	while (1) {
+		my $len = read_exact($sock, 2, $deadline);
+		my $msg = defined $len ? read_exact($sock, unpack('n', $len), $deadline) : undef;
+		if (!defined $msg) {
+			$r{closed} = 1 if time() < $deadline;
+			last;
+		}
+		if ($is_good->($msg)) {
+			$r{good} = Net::DNS::Packet->new(\$msg);
+			last;
+		}
+		push @{ $r{replies} }, $msg;
+	}
+	close $sock;
+	return \%r;
+}
+
+# Raise this process's soft limit on open files to at least N (within the hard limit, with
+# util-linux's prlimit); returns the soft limit in force afterwards.
+sub raise_nofile
+{
+	my ($n) = @_;
+	my $cur = sub {
+		my ($soft, $hard) = (`prlimit --pid $$ --nofile --raw --noheadings -o SOFT,HARD` // '')
+			=~ /^\s*(\d+|unlimited)\s+(\d+|unlimited)/;
+		return ($soft // 0, $hard // 0);
+	};
+	my ($soft, $hard) = $cur->();
+	return $soft if $soft eq 'unlimited' || $soft >= $n;
+	my $want = $hard eq 'unlimited' || $hard >= $n ? $n : $hard;
+	system('prlimit', '--pid', $$, "--nofile=$want:$hard");
+	return ($cur->())[0];
 }
 
 1;
