@@ -72,7 +72,44 @@ sub write_file
 # failing or dying test never leaves a daemon behind. Children also get SIGTERM if this perl
 # process dies abruptly (PR_SET_PDEATHSIG).
 
-my %LIVE; # pid => { pgrp => bool }
+my %LIVE; # pid => { pgrp => bool, stderr => FILE, cmd => PROGRAM }
+
+# Sanitizer and valgrind reports (make test-asan, make test-valgrind): the first line of one in
+# the stderr of any process started here, once it has exited. A program that hits one may still
+# exit as the test expects (a leak found at exit, a report in a daemon's log), so every report
+# fails the test at the end (END below) and is shown at once.
+my $SANITIZER_RE = do {
+	my $alt = join('|',
+		'==\d+==\s*ERROR: \w*Sanitizer\b',          # ASan, LSan
+		'\S+:\d+:\d+: runtime error:',                # UBSan
+		'==\d+== (?:Invalid (?:read|write|free)|Conditional jump|Use of uninitialised'
+		. '|Syscall param|Mismatched free|Source and destination overlap'
+		. '|.* definitely lost in )');                # valgrind -q
+	qr/^(?:$alt).*$/m;
+};
+my @REPORTS;
+our $SANITIZER_DIAG = 1; # show each report at once (sanitizer.t turns it off)
+
+# Record the sanitizer reports in $text (stderr of $what).
+sub check_sanitizer
+{
+	my ($what, $text) = @_;
+	return unless $text =~ $SANITIZER_RE;
+	my $first = $&;
+	push @REPORTS, "$what: $first";
+	my ($report) = $text =~ /(\Q$first\E(?:.*\n){0,40})/;
+	Test::More::diag("sanitizer report from $what:\n" . ($report // $first))
+		if $SANITIZER_DIAG && $INC{'Test/More.pm'};
+	return;
+}
+
+# The sanitizer reports recorded so far, forgotten (for a test of this check itself).
+sub take_sanitizer_reports
+{
+	my @r = @REPORTS;
+	@REPORTS = ();
+	return @r;
+}
 
 sub set_pdeathsig
 {
@@ -116,7 +153,7 @@ sub spawn
 		print STDERR "exec $cmd[0]: $!\n";
 		_exit(127);
 	}
-	$LIVE{$pid} = { pgrp => 1 };
+	$LIVE{$pid} = { pgrp => 1, stderr => $o{stderr}, cmd => $cmd[0] };
 	return $pid;
 }
 
@@ -128,8 +165,11 @@ sub reap
 	while (1) {
 		my $r = waitpid($pid, WNOHANG);
 		if ($r == $pid) {
-			delete $LIVE{$pid};
-			return $?;
+			my $st = $?;
+			my $p = delete $LIVE{$pid};
+			check_sanitizer($p->{cmd}, slurp($p->{stderr}))
+				if $p && defined $p->{stderr} && $p->{stderr} ne '/dev/null';
+			return $st;
 		}
 		if ($r < 0) {
 			delete $LIVE{$pid};
@@ -168,8 +208,14 @@ sub cleanup_all
 }
 
 END {
-	local $?; # keep the test's exit status
-	cleanup_all();
+	{
+		local $?; # keep the test's exit status
+		cleanup_all();
+	}
+	if (@REPORTS) {
+		print STDERR "# sanitizer reports (the test fails):\n", map { "#   $_\n" } @REPORTS;
+		$? ||= 1;
+	}
 }
 
 # Make SIGINT/SIGTERM run the END block too.
