@@ -153,13 +153,19 @@ int ct_store_open(ct_store_t *st, const char *path, const ct_store_opts_t *opts)
 	if (rc == MDB_SUCCESS) {
 		rc = mdb_env_set_maxreaders(st->env, opts->max_readers ? opts->max_readers : 126);
 	}
-	if (rc == MDB_SUCCESS) {
-		rc = mdb_env_set_mapsize(st->env, opts->map_size ? opts->map_size
-								 : CT_STORE_DEFAULT_MAPSIZE);
+	if (rc == MDB_SUCCESS && opts->map_size != 0) {
+		rc = mdb_env_set_mapsize(st->env, opts->map_size);
 	}
 	unsigned flags = MDB_NOTLS | (opts->read_only ? MDB_RDONLY : 0);
 	if (rc == MDB_SUCCESS) {
 		rc = mdb_env_open(st->env, path, flags, 0640);
+	}
+	/* Without a size LMDB takes the one the last writer had; keep at least the default. */
+	MDB_envinfo info;
+	if (rc == MDB_SUCCESS && opts->map_size == 0 &&
+	    (rc = mdb_env_info(st->env, &info)) == MDB_SUCCESS &&
+	    info.me_mapsize < CT_STORE_DEFAULT_MAPSIZE) {
+		rc = mdb_env_set_mapsize(st->env, CT_STORE_DEFAULT_MAPSIZE);
 	}
 	if (rc != MDB_SUCCESS) {
 		return open_fail(st, ct_err_from_mdb(rc), "cannot open database: %s",
@@ -220,6 +226,7 @@ int ct_store_open(ct_store_t *st, const char *path, const ct_store_opts_t *opts)
 		return open_fail(st, ct_err_from_mdb(rc), "cannot initialise database: %s",
 				 mdb_strerror(rc));
 	}
+	pthread_rwlock_init(&st->remap, NULL);
 	return CT_EOK;
 }
 
@@ -228,7 +235,78 @@ void ct_store_close(ct_store_t *st)
 	if (st->env != NULL) {
 		mdb_env_close(st->env);
 		st->env = NULL;
+		pthread_rwlock_destroy(&st->remap);
 	}
+}
+
+/*
+ * Another process (cutoverctl --map-size) grew the database past this process's map: move to
+ * the size it recorded. mdb_env_set_mapsize remaps under every live transaction, so it waits
+ * for this process's transactions to end (the caller holds none). seen: the size that was too
+ * small; when another thread has moved the map since, there is nothing to do.
+ */
+static int grow_map(ct_store_t *st, size_t seen)
+{
+	MDB_envinfo info;
+	pthread_rwlock_wrlock(&st->remap);
+	int rc = mdb_env_info(st->env, &info);
+	size_t had = info.me_mapsize;
+	if (rc == MDB_SUCCESS && had == seen) {
+		rc = mdb_env_set_mapsize(st->env, 0); /* the last writer's size, at least the data */
+	}
+	if (rc == MDB_SUCCESS && (rc = mdb_env_info(st->env, &info)) == MDB_SUCCESS &&
+	    info.me_mapsize < had) {
+		rc = mdb_env_set_mapsize(st->env, had); /* never shrink */
+	}
+	pthread_rwlock_unlock(&st->remap);
+	return rc;
+}
+
+/* Hold the remap lock shared; run begin (or renew) on the transaction, again after moving
+ * the map when another process grew it; keep the lock only on success. */
+static int start_txn(ct_txn_t *txn, int (*start)(ct_txn_t *txn))
+{
+	ct_store_t *st = txn->store;
+	pthread_rwlock_rdlock(&st->remap);
+	int rc = start(txn);
+	if (rc == MDB_READERS_FULL) {
+		int dead;
+		mdb_reader_check(st->env, &dead);
+		rc = start(txn);
+	}
+	if (rc == MDB_MAP_RESIZED) {
+		MDB_envinfo info;
+		mdb_env_info(st->env, &info);
+		pthread_rwlock_unlock(&st->remap);
+		rc = grow_map(st, info.me_mapsize);
+		pthread_rwlock_rdlock(&st->remap);
+		if (rc == MDB_SUCCESS) {
+			rc = start(txn);
+		}
+	}
+	txn->held = rc == MDB_SUCCESS;
+	if (!txn->held) {
+		pthread_rwlock_unlock(&st->remap);
+	}
+	return rc;
+}
+
+static void release(ct_txn_t *txn)
+{
+	if (txn->held) {
+		txn->held = false;
+		pthread_rwlock_unlock(&txn->store->remap);
+	}
+}
+
+static int begin(ct_txn_t *txn)
+{
+	return mdb_txn_begin(txn->store->env, NULL, txn->rw ? 0 : MDB_RDONLY, &txn->txn);
+}
+
+static int renew(ct_txn_t *txn)
+{
+	return mdb_txn_renew(txn->txn);
 }
 
 static void txn_fail(ct_txn_t *txn, int mdb_rc)
@@ -243,17 +321,7 @@ void ct_txn_begin(ct_store_t *st, ct_txn_t *txn, bool rw)
 	memset(txn, 0, sizeof(*txn));
 	txn->store = st;
 	txn->rw = rw;
-	int rc = mdb_txn_begin(st->env, NULL, rw ? 0 : MDB_RDONLY, &txn->txn);
-	if (rc == MDB_READERS_FULL) {
-		int dead;
-		mdb_reader_check(st->env, &dead);
-		rc = mdb_txn_begin(st->env, NULL, rw ? 0 : MDB_RDONLY, &txn->txn);
-	}
-	if (rc == MDB_MAP_RESIZED) {
-		/* another process grew the map: adopt its size and retry */
-		mdb_env_set_mapsize(st->env, 0);
-		rc = mdb_txn_begin(st->env, NULL, rw ? 0 : MDB_RDONLY, &txn->txn);
-	}
+	int rc = start_txn(txn, begin);
 	if (rc != MDB_SUCCESS) {
 		txn->txn = NULL;
 		txn_fail(txn, rc);
@@ -285,6 +353,7 @@ int ct_txn_commit(ct_txn_t *txn)
 	close_cursors(txn);
 	int rc = mdb_txn_commit(txn->txn);
 	txn->txn = NULL;
+	release(txn);
 	if (rc != MDB_SUCCESS) {
 		txn_fail(txn, rc);
 	}
@@ -299,6 +368,7 @@ void ct_txn_abort(ct_txn_t *txn)
 	close_cursors(txn);
 	mdb_txn_abort(txn->txn);
 	txn->txn = NULL;
+	release(txn);
 }
 
 int ct_reader_init(ct_store_t *st, ct_txn_t *txn)
@@ -308,19 +378,14 @@ int ct_reader_init(ct_store_t *st, ct_txn_t *txn)
 		return txn->ret;
 	}
 	txn->reader = true;
-	mdb_txn_reset(txn->txn);
+	ct_reader_reset(txn);
 	return CT_EOK;
 }
 
 int ct_reader_renew(ct_txn_t *txn)
 {
 	txn->ret = CT_EOK;
-	int rc = mdb_txn_renew(txn->txn);
-	if (rc == MDB_READERS_FULL) {
-		int dead;
-		mdb_reader_check(txn->store->env, &dead);
-		rc = mdb_txn_renew(txn->txn);
-	}
+	int rc = start_txn(txn, renew);
 	if (rc != MDB_SUCCESS) {
 		txn_fail(txn, rc);
 		return txn->ret;
@@ -337,6 +402,7 @@ int ct_reader_renew(ct_txn_t *txn)
 void ct_reader_reset(ct_txn_t *txn)
 {
 	mdb_txn_reset(txn->txn);
+	release(txn);
 }
 
 void ct_reader_deinit(ct_txn_t *txn)

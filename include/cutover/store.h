@@ -3,6 +3,7 @@
 #pragma once
 
 #include <lmdb.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -17,7 +18,8 @@
 #define CT_DEFAULT_DB            "/var/lib/cutover"
 
 typedef struct {
-	size_t map_size;      /* 0: CT_STORE_DEFAULT_MAPSIZE (an existing larger map is kept) */
+	size_t map_size;      /* 0: the size the database was last written with, at least
+	                         CT_STORE_DEFAULT_MAPSIZE (so a --map-size once raised stays) */
 	bool create;          /* create the directory and databases if missing */
 	bool read_only;       /* open MDB_RDONLY (no write transactions) */
 	unsigned max_readers; /* 0: 126 */
@@ -26,6 +28,9 @@ typedef struct {
 typedef struct {
 	MDB_env *env;
 	MDB_dbi zones, rrsets, pools, health, schedules, history, meta;
+	/* Held shared by every live transaction of this process, exclusively to move the map
+	 * when another process grew the database past it (MDB_MAP_RESIZED). */
+	pthread_rwlock_t remap;
 	char path[4096];
 } ct_store_t;
 
@@ -51,6 +56,7 @@ typedef struct {
 	int ret;
 	bool rw;
 	bool reader; /* long-lived reader: reset/renewed, never freed per use */
+	bool held;   /* holds store->remap shared (while the transaction is live) */
 } ct_txn_t;
 
 void ct_txn_begin(ct_store_t *st, ct_txn_t *txn, bool rw);
@@ -58,7 +64,11 @@ void ct_txn_begin(ct_store_t *st, ct_txn_t *txn, bool rw);
 int ct_txn_commit(ct_txn_t *txn);
 void ct_txn_abort(ct_txn_t *txn);
 
-/* Per-thread reader for the query path: init once, renew before a query, reset after. */
+/*
+ * Per-thread reader for the query path: init once, renew before a query, reset after. Renew
+ * (like begin) adopts a map grown by another process, waiting for this process's other
+ * transactions to end first.
+ */
 int ct_reader_init(ct_store_t *st, ct_txn_t *txn);
 int ct_reader_renew(ct_txn_t *txn);
 void ct_reader_reset(ct_txn_t *txn);

@@ -8,6 +8,7 @@
 #include <ftw.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static char base[64];
@@ -57,8 +58,8 @@ static void test_open(void)
 		fclose(f);
 	}
 	is_int(ct_store_open(&st, empty, NULL), CT_ENODB, "zero-byte data.mdb: CT_ENODB");
-	ok(strstr(ct_store_last_error(), "not a cutover database") != NULL,
-	   "the message says it is not ours: %s", ct_store_last_error());
+	ok(strstr(ct_store_last_error(), "data.mdb is empty") != NULL,
+	   "the message says the file is empty: %s", ct_store_last_error());
 
 	is_int(ct_store_open(&st, path_in("db", db), &create), CT_EOK, "create");
 	ct_store_close(&st);
@@ -394,6 +395,77 @@ static void test_full(void)
 	   ct_strerror(CT_EDBFULL));
 }
 
+#define BIG_MAP ((size_t)3 << 29) /* 1.5 GiB: above the default */
+
+/* Fill the database past 1 MiB from another process with a larger map, as cutoverctl
+ * --map-size does while cutoverd runs. */
+static bool grow_elsewhere(const char *db, const char *prefix, int n)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		ct_store_t st;
+		ct_txn_t txn;
+		ct_store_opts_t big = { .map_size = BIG_MAP };
+		uint8_t val[1000];
+		memset(val, 'y', sizeof(val));
+		if (ct_store_open(&st, db, &big) != CT_EOK) {
+			_exit(1);
+		}
+		ct_txn_begin(&st, &txn, true);
+		for (int i = 0; i < n; i++) {
+			char key[32];
+			snprintf(key, sizeof(key), "%s%05d", prefix, i);
+			ct_txn_put(&txn, st.meta, key, strlen(key), val, sizeof(val));
+		}
+		int ret = ct_txn_commit(&txn);
+		ct_store_close(&st);
+		_exit(ret == CT_EOK ? 0 : 2);
+	}
+	int status;
+	return pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+	       WEXITSTATUS(status) == 0;
+}
+
+/* A reader (and a writer) of this process whose map is smaller than the data another process
+ * wrote gets MDB_MAP_RESIZED from LMDB: it must adopt the larger map, not fail every query. */
+static void test_resized(void)
+{
+	ct_store_t st;
+	ct_txn_t rd, w;
+	char db[128];
+	MDB_val v;
+	MDB_envinfo info;
+	ct_store_opts_t small = { .create = true, .map_size = 1 << 20 };
+	is_int(ct_store_open(&st, path_in("resized", db), &small), CT_EOK, "open a 1 MiB map");
+	is_int(ct_reader_init(&st, &rd), CT_EOK, "reader init");
+	ok(grow_elsewhere(db, "grown", 3000), "another process writes 3 MB with a 1.5 GiB map");
+	is_int(ct_reader_renew(&rd), CT_EOK, "the reader renews past the end of its old map");
+	ok(ct_txn_get(&rd, st.meta, "grown02999", 10, &v) && v.mv_size == 1000,
+	   "and reads what was written there");
+	ct_reader_reset(&rd);
+	mdb_env_info(st.env, &info);
+	ok(info.me_mapsize == BIG_MAP, "the map is the writer's size now: %zu",
+	   info.me_mapsize);
+	ok(grow_elsewhere(db, "again", 6000), "the database grows again, elsewhere");
+	ct_txn_begin(&st, &w, true);
+	is_int(w.ret, CT_EOK, "a write transaction begins past the end too");
+	ct_txn_put(&w, st.meta, "mine", 4, "1", 1);
+	is_int(ct_txn_commit(&w), CT_EOK, "and commits");
+	is_int(ct_reader_renew(&rd), CT_EOK, "the reader renews again");
+	ok(ct_txn_get(&rd, st.meta, "again05999", 10, &v) && ct_txn_get(&rd, st.meta, "mine", 4, &v),
+	   "and sees both");
+	ct_reader_reset(&rd);
+	ct_reader_deinit(&rd);
+	ct_store_close(&st);
+
+	ct_store_opts_t plain = { 0 };
+	is_int(ct_store_open(&st, db, &plain), CT_EOK, "reopen without a map size");
+	mdb_env_info(st.env, &info);
+	ok(info.me_mapsize == BIG_MAP, "keeps the size last written with, above the default: %zu",
+	   info.me_mapsize);
+	ct_store_close(&st);
+}
+
 int main(void)
 {
 	strcpy(base, "/tmp/ct-store-XXXXXX");
@@ -418,6 +490,7 @@ int main(void)
 	test_reader(&st);
 	ct_store_close(&st);
 	test_full();
+	test_resized();
 
 	nftw(base, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	done_testing();
