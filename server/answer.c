@@ -2,6 +2,7 @@
 /* The authoritative lookup (RFC 1034 4.3.2): zone, delegations, exact match, CNAME chains,
  * wildcards (RFC 4592), negative answers (RFC 2308), written straight into the response. */
 #include "cutover/answer.h"
+#include "cutover/anscache.h"
 #include "cutover/errcode.h"
 #include "cutover/health.h"
 #include "cutover/log.h"
@@ -31,6 +32,10 @@ typedef struct {
 	uint8_t ecs_scope; /* RFC 7871 7.2.1: how much of the client subnet the answer used */
 	bool aa;
 	bool tc;
+	bool nocache;              /* the answer must not be cached */
+	bool has_plan;             /* a pool answer ends the response, from plan */
+	ct_wire_mark_t pool_at;    /* where the pool's records start */
+	ct_pool_plan_t *plan;      /* scratch, outside so lookup_t stays small to clear */
 } lookup_t;
 
 /* What a node (owner name) holds, from one cursor walk over its records. */
@@ -205,7 +210,16 @@ int ct_answer_init(ct_answer_ctx_t *ctx, ct_store_t *store)
 		seed = (uint64_t)(uintptr_t)ctx ^ (uint64_t)time(NULL);
 	}
 	ct_rng_seed(&ctx->rng, seed);
+	if ((ctx->cache = ct_anscache_new(ct_rng_next(&ctx->rng))) == NULL) {
+		return CT_ENOMEM;
+	}
 	return ct_reader_init(store, &ctx->txn);
+}
+
+void ct_answer_cache_off(ct_answer_ctx_t *ctx)
+{
+	ct_anscache_free(ctx->cache);
+	ctx->cache = NULL;
 }
 
 void ct_answer_deinit(ct_answer_ctx_t *ctx)
@@ -213,6 +227,8 @@ void ct_answer_deinit(ct_answer_ctx_t *ctx)
 	ct_reader_deinit(&ctx->txn);
 	free(ctx->pools);
 	ctx->pools = NULL;
+	ct_anscache_free(ctx->cache);
+	ctx->cache = NULL;
 }
 
 /*
@@ -443,40 +459,59 @@ static uint64_t client_hash(lookup_t *lk)
 }
 
 /*
- * A pool's answer (DESIGN "Answering"): drop targets that are down or drained; one group
- * chosen by policy among those with a live target (or the group of a preview name); that
- * group's live targets, rotated and capped, with the pool's TTL. When every target is down
- * the pool fails open (all count as up) unless it asks for NODATA. marker is the rrsets value
- * that points at the pool. Returns false when nothing was written (NODATA).
+ * A pool's answer (DESIGN "Answering"), in two steps so the answer cache can keep the first:
+ * pool_plan reads the pool that marker (the rrsets value at the name) points at and the state
+ * of each of its targets; put_pool_plan then drops targets that are down or drained, chooses
+ * one group by policy among those with a live target (or the group of a preview name) and
+ * writes that group's live targets, rotated and capped, with the pool's TTL. When every
+ * target is down the pool fails open (all count as up) unless it asks for NODATA.
  */
-static bool put_pool(lookup_t *lk, const uint8_t *owner, const MDB_val *marker)
+static bool pool_plan(lookup_t *lk, const uint8_t *owner, const MDB_val *marker,
+		      ct_pool_plan_t *plan)
 {
 	const uint8_t *m = marker->mv_data;
-	const uint8_t *pkey = m + 2;
-	size_t pklen = marker->mv_size - 2;
 	MDB_val v;
 	ct_pool_view_t pool;
-	if (marker->mv_size < 3 || !ct_txn_get(lk->txn, lk->txn->store->pools, pkey, pklen, &v) ||
+	if (marker->mv_size < 3 ||
+	    !ct_txn_get(lk->txn, lk->txn->store->pools, m + 2, marker->mv_size - 2, &v) ||
 	    ct_pool_view_parse(v.mv_data, v.mv_size, &pool) != CT_EOK) {
 		if (lk->txn->ret == CT_EOK) {
 			lk->txn->ret = CT_EDBCORRUPT; /* a marker without its pool */
 		}
 		return false;
 	}
+	plan->value = v.mv_data;
+	plan->vlen = v.mv_size;
+	plan->pkey = m + 2;
+	plan->pklen = marker->mv_size - 2;
+	plan->owner = owner;
+	plan->ref = m[1];
+	plan->out = ct_health_pool_mask(lk->txn, plan->pkey, plan->pklen, &pool, plan->state);
+	return true;
+}
+
+/* Writes the answer of a plan; false when nothing is servable (NODATA). */
+static bool put_pool_plan(lookup_t *lk, const ct_pool_plan_t *plan)
+{
+	ct_pool_view_t pool;
+	if (ct_pool_view_parse(plan->value, plan->vlen, &pool) != CT_EOK) {
+		lk->txn->ret = CT_EDBCORRUPT;
+		return false;
+	}
 	uint8_t state[CT_POOL_MAX_GROUPS][CT_POOL_MAX_TARGETS];
 	bool live[CT_POOL_MAX_GROUPS];
-	int out = ct_health_pool_mask(lk->txn, pkey, pklen, &pool, state);
 	bool any = false;
 	for (int g = 0; g < pool.ngroups; g++) {
 		live[g] = false;
 		for (int t = 0; t < pool.groups[g].ntargets; t++) {
+			state[g][t] = plan->state[g][t];
 			live[g] |= state[g][t] == CT_TARGET_SERVE;
 		}
 		any |= live[g];
 	}
 	/* Every target down: fail open, i.e. treat down ones as up; drained stay out. */
-	bool fail_open = !any && out > 0 && !(pool.flags & CT_POOL_ALLDOWN_NODATA);
-	if (!any && out > 0) {
+	bool fail_open = !any && plan->out > 0 && !(pool.flags & CT_POOL_ALLDOWN_NODATA);
+	if (!any && plan->out > 0) {
 		if (!fail_open) {
 			return false;
 		}
@@ -491,8 +526,8 @@ static bool put_pool(lookup_t *lk, const uint8_t *owner, const MDB_val *marker)
 		}
 	}
 	int g;
-	if (m[1] != CT_POOLREF_ALL) {
-		g = m[1] < pool.ngroups ? m[1] : -1;
+	if (plan->ref != CT_POOLREF_ALL) {
+		g = plan->ref < pool.ngroups ? plan->ref : -1;
 	} else {
 		uint64_t hash = pool.policy == CT_POLICY_STICKY ? client_hash(lk) : 0;
 		g = ct_select_group(&pool, live, ct_rng_next(&lk->ctx->rng), hash);
@@ -512,17 +547,36 @@ static bool put_pool(lookup_t *lk, const uint8_t *owner, const MDB_val *marker)
 	if (pool.answers > 0 && pool.answers < n) {
 		n = pool.answers;
 	}
-	count_pool_answer(lk->ctx, pkey, pklen, g, gr, m[1] != CT_POOLREF_ALL, fail_open);
+	count_pool_answer(lk->ctx, plan->pkey, plan->pklen, g, gr, plan->ref != CT_POOLREF_ALL,
+			  fail_open);
 	unsigned start = lk->ctx->rotate++ % nlive;
 	ct_wire_mark_t mark;
 	ct_wire_mark(lk->w, &mark);
 	for (unsigned i = 0; i < n; i++) {
-		if (ct_wire_put_rr(lk->w, CT_SEC_ANSWER, owner, pool.type, pool.ttl,
+		if (ct_wire_put_rr(lk->w, CT_SEC_ANSWER, plan->owner, pool.type, pool.ttl,
 				   addrs[(start + i) % nlive], pool.addr_len) != CT_EOK) {
 			ct_wire_rollback(lk->w, &mark);
 			lk->tc = true;
 			return true;
 		}
+	}
+	return true;
+}
+
+/* A pool's answer at owner; the plan and where it starts are kept for the answer cache. */
+static bool put_pool(lookup_t *lk, const uint8_t *owner, const MDB_val *marker)
+{
+	ct_pool_plan_t *plan = lk->plan;
+	if (!pool_plan(lk, owner, marker, plan)) {
+		return false;
+	}
+	ct_wire_mark(lk->w, &lk->pool_at);
+	plan->ncomp = lk->w->ncomp;
+	memcpy(plan->comp, lk->w->comp, sizeof(plan->comp[0]) * lk->w->ncomp);
+	lk->has_plan = true;
+	if (!put_pool_plan(lk, plan)) {
+		lk->nocache = true; /* NODATA from a pool: rare, and not worth a second kind of entry */
+		return false;
 	}
 	return true;
 }
@@ -711,6 +765,98 @@ static int check_question(const ct_query_t *q)
 	return CT_RCODE_NOERROR;
 }
 
+/* The answer from the cache entry e (and its pool plan); false when the plan now gives
+ * nothing (then the caller looks the name up). */
+static bool replay(lookup_t *lk, const ct_anscache_entry_t *e, const ct_pool_plan_t *plan)
+{
+	ct_wire_t *w = lk->w;
+	size_t start = w->len;
+	memcpy(w->buf + start, e->data + e->name_len, e->body_len);
+	w->len = start + e->body_len;
+	for (int sec = 0; sec < 3; sec++) {
+		ct_put16(w->buf + 6 + 2 * sec, e->counts[sec]);
+	}
+	lk->rcode = e->rcode;
+	lk->aa = e->flags & CT_ANSCACHE_AA;
+	lk->tc = e->flags & CT_ANSCACHE_TC;
+	if (plan == NULL) {
+		return true;
+	}
+	w->ncomp = plan->ncomp;
+	memcpy(w->comp, plan->comp, sizeof(plan->comp[0]) * plan->ncomp);
+	if (put_pool_plan(lk, plan)) {
+		return true;
+	}
+	w->len = start;
+	memset(w->buf + 6, 0, 6);
+	w->ncomp = 0;
+	ct_wire_remember(w, CT_WIRE_HDRLEN);
+	lk->tc = false;
+	return false;
+}
+
+/* Keep the answer just built (before OPT) for the next same query in this snapshot. */
+static void remember(lookup_t *lk, uint32_t hash, uint64_t txnid)
+{
+	const ct_query_t *q = lk->q;
+	const uint8_t *msg = lk->w->buf;
+	uint16_t counts[3];
+	size_t end = lk->w->len;
+	uint8_t flags = (lk->aa ? CT_ANSCACHE_AA : 0);
+	if (lk->has_plan) {
+		end = lk->pool_at.len;
+		memcpy(counts, lk->pool_at.counts, sizeof(counts));
+	} else {
+		for (int sec = 0; sec < 3; sec++) {
+			counts[sec] = ct_wire_count(msg, sec);
+		}
+		flags |= lk->tc ? CT_ANSCACHE_TC : 0;
+	}
+	ct_anscache_put(lk->ctx->cache, hash, q->qname, q->qname_len, q->qtype, lk->w->cap, txnid,
+			msg + q->question_end, end - q->question_end, counts, lk->rcode, flags,
+			lk->has_plan ? lk->plan : NULL);
+}
+
+/* The answer from the reader's snapshot txnid: from the cache when it has it, else looked up
+ * (and then cached). */
+static void answer_snapshot(lookup_t *lk, uint64_t txnid)
+{
+	const ct_query_t *q = lk->q;
+	ct_answer_ctx_t *ctx = lk->ctx;
+	uint32_t hash = 0;
+	if (ctx->cache != NULL) {
+		hash = ct_anscache_hash(ctx->cache, q->qname, q->qname_len, q->qtype, lk->w->cap);
+		const ct_pool_plan_t *plan;
+		const ct_anscache_entry_t *e = ct_anscache_find(ctx->cache, hash, q->qname,
+								q->qname_len, q->qtype, lk->w->cap,
+								txnid, &plan);
+		if (e != NULL && replay(lk, e, plan)) {
+			ct_counter_inc(&ctx->cache_hits);
+			return;
+		}
+		ct_counter_inc(&ctx->cache_misses);
+	}
+	lookup(lk);
+	if (ctx->cache != NULL && lk->txn->ret == CT_EOK && !lk->nocache) {
+		remember(lk, hash, txnid);
+	}
+}
+
+void ct_answer_batch_begin(ct_answer_ctx_t *ctx)
+{
+	ctx->batch = true;
+	ctx->batch_ret = ct_reader_renew(&ctx->txn);
+	ctx->batch_txnid = ctx->batch_ret == CT_EOK ? mdb_txn_id(ctx->txn.txn) : 0;
+}
+
+void ct_answer_batch_end(ct_answer_ctx_t *ctx)
+{
+	if (ctx->batch_ret == CT_EOK) {
+		ct_reader_reset(&ctx->txn);
+	}
+	ctx->batch = false;
+}
+
 size_t ct_answer(ct_answer_ctx_t *ctx, const uint8_t *pkt, size_t len, bool tcp,
 		 const struct sockaddr *src, uint8_t *resp, size_t cap)
 {
@@ -748,12 +894,16 @@ size_t ct_answer(ct_answer_ctx_t *ctx, const uint8_t *pkt, size_t len, bool tcp,
 		w.cap -= OPT_RR_LEN + ecs_len(&q); /* keep room for our OPT */
 	}
 
-	lookup_t lk = { .ctx = ctx, .txn = &ctx->txn, .w = &w, .q = &q, .src = src };
-	if (ct_reader_renew(&ctx->txn) != CT_EOK) {
-		lk.txn->ret = ctx->txn.ret;
-	} else {
-		lookup(&lk);
-		ct_reader_reset(&ctx->txn);
+	ct_pool_plan_t plan;
+	lookup_t lk = { .ctx = ctx, .txn = &ctx->txn, .w = &w, .q = &q, .src = src, .plan = &plan };
+	bool own = !ctx->batch; /* outside a batch, this query renews the reader itself */
+	int ret = own ? ct_reader_renew(&ctx->txn) : ctx->batch_ret;
+	ctx->txn.ret = ret;
+	if (ret == CT_EOK) {
+		answer_snapshot(&lk, own ? mdb_txn_id(ctx->txn.txn) : ctx->batch_txnid);
+		if (own) {
+			ct_reader_reset(&ctx->txn);
+		}
 	}
 	if (lk.txn->ret != CT_EOK) {
 		/* database trouble: say so with SERVFAIL rather than a wrong answer */
@@ -766,6 +916,7 @@ size_t ct_answer(ct_answer_ctx_t *ctx, const uint8_t *pkt, size_t len, bool tcp,
 		lk.rcode = CT_RCODE_SERVFAIL;
 		lk.aa = false;
 		lk.tc = false;
+		lk.ecs_scope = 0;
 	}
 	if (lk.aa) {
 		resp[2] |= 0x04;

@@ -39,6 +39,7 @@ void net_udp_read(evutil_socket_t fd, short what, void *arg)
 			return;
 		}
 		int m = 0;
+		ct_answer_batch_begin(&w->answer); /* one snapshot for the datagrams read together */
 		for (int i = 0; i < n; i++) {
 			if (w->rx[i].msg_hdr.msg_flags & MSG_TRUNC) {
 				/* larger than any query we accept */
@@ -64,6 +65,7 @@ void net_udp_read(evutil_socket_t fd, short what, void *arg)
 			w->tx[m].msg_hdr.msg_namelen = w->rx[i].msg_hdr.msg_namelen;
 			m++;
 		}
+		ct_answer_batch_end(&w->answer);
 		for (int sent = 0; sent < m;) {
 			int r = sendmmsg(fd, w->tx + sent, (unsigned)(m - sent), MSG_DONTWAIT);
 			if (r <= 0) {

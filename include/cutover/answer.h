@@ -82,11 +82,19 @@ typedef struct {
 	ct_counter_t responses[CT_STAT_PROTOS][CT_STAT_QTYPES][CT_STAT_RCODES];
 	ct_poolstats_t *pools; /* owned; allocated by ct_answer_init */
 	long log_last; /* rate limit for per-packet error logs */
+	struct ct_anscache *cache; /* owned; NULL: answers are not cached */
+	ct_counter_t cache_hits, cache_misses;
+	/* between ct_answer_batch_begin and _end: the reader renewed once for the batch */
+	bool batch;
+	int batch_ret;
+	uint64_t batch_txnid;
 } ct_answer_ctx_t;
 
-/* Set up a worker's context (opens its reader, allocates its counters). The store must
- * outlive it. */
+/* Set up a worker's context (opens its reader, allocates its counters and its answer cache).
+ * The store must outlive it. */
 int ct_answer_init(ct_answer_ctx_t *ctx, ct_store_t *store);
+/* Answer every query from the database itself, without the answer cache. */
+void ct_answer_cache_off(ct_answer_ctx_t *ctx);
 void ct_answer_deinit(ct_answer_ctx_t *ctx);
 
 /*
@@ -96,3 +104,11 @@ void ct_answer_deinit(ct_answer_ctx_t *ctx);
  */
 size_t ct_answer(ct_answer_ctx_t *ctx, const uint8_t *pkt, size_t len, bool tcp,
 		 const struct sockaddr *src, uint8_t *resp, size_t cap);
+
+/*
+ * Answer several queries from one snapshot: the reader is renewed once at begin and reset at
+ * end, and every ct_answer in between uses it (a batch of datagrams received together). A
+ * commit becomes visible with the next batch.
+ */
+void ct_answer_batch_begin(ct_answer_ctx_t *ctx);
+void ct_answer_batch_end(ct_answer_ctx_t *ctx);

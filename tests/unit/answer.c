@@ -80,6 +80,27 @@ typedef struct {
 static const uint8_t *ecs_opt; /* an ECS option to send with EDNS queries, or NULL */
 static size_t ecs_opt_len;
 
+/* Every query is asked a second time (from the answer cache) and of a context without the
+ * cache: all three replies must be the same bytes. Off where answers differ by design (pool
+ * targets rotate per answer). */
+static ct_answer_ctx_t plain;
+static bool check_repeat = true;
+static int repeat_checked, repeat_differs;
+
+static void check_cached(ct_answer_ctx_t *ctx, const uint8_t *q, size_t n, bool tcp,
+			 const resp_t *r, const char *qname, uint16_t qtype)
+{
+	static uint8_t again[65535], uncached[65535];
+	size_t a = ct_answer(ctx, q, n, tcp, NULL, again, sizeof(again));
+	size_t b = ct_answer(&plain, q, n, tcp, NULL, uncached, sizeof(uncached));
+	repeat_checked++;
+	if (a != r->len || memcmp(again, r->buf, a) != 0 || b != r->len ||
+	    memcmp(uncached, r->buf, b) != 0) {
+		repeat_differs++;
+		diag("%s type %u: the repeated or uncached answer differs", qname, qtype);
+	}
+}
+
 static void ask(ct_answer_ctx_t *ctx, const char *qname, uint16_t qtype, bool tcp, bool edns,
 		resp_t *r)
 {
@@ -109,6 +130,9 @@ static void ask(ct_answer_ctx_t *ctx, const char *qname, uint16_t qtype, bool tc
 	r->an = ct_wire_count(r->buf, 0);
 	r->ns = ct_wire_count(r->buf, 1);
 	r->ar = ct_wire_count(r->buf, 2);
+	if (check_repeat) {
+		check_cached(ctx, q, n, tcp, r, qname, qtype);
+	}
 }
 
 int main(void)
@@ -155,6 +179,8 @@ int main(void)
 
 	ct_answer_ctx_t ctx;
 	is_int(ct_answer_init(&ctx, &store), CT_EOK, "answer context");
+	is_int(ct_answer_init(&plain, &store), CT_EOK, "answer context without cache");
+	ct_answer_cache_off(&plain);
 	static resp_t r;
 
 	ask(&ctx, "www.example.", CT_TYPE_A, false, false, &r);
@@ -213,6 +239,19 @@ int main(void)
 	ask(&ctx, "new.example.", CT_TYPE_A, false, false, &r);
 	ok(r.rcode == 0 && r.an == 1, "committed change answered at once");
 
+	/* the answer cache: letter case of the question kept, a change seen at once */
+	ask(&ctx, "WwW.ExAmple.", CT_TYPE_A, false, false, &r);
+	ok(r.an == 2 && memcmp(r.buf + 13, "WwW", 3) == 0, "cached answer keeps the question's case");
+	add_a(Z, "www.example.", 7);
+	ask(&ctx, "www.example.", CT_TYPE_A, false, false, &r);
+	ok(r.an == 3, "a record added to a cached name is answered at once");
+	ok(ct_counter_get(&ctx.cache_hits) > 0 && ct_counter_get(&plain.cache_hits) == 0,
+	   "repeated queries came from the cache (%llu hits)",
+	   (unsigned long long)ct_counter_get(&ctx.cache_hits));
+	is_int(repeat_differs, 0, "%d queries asked again and without the cache: same bytes",
+	       repeat_checked);
+	check_repeat = false;
+
 	/* pools: one group per answer, preview names, NODATA for the other family */
 	static ct_pool_t pool = { .type = CT_TYPE_A, .ttl = 30, .ngroups = 2,
 				  .groups = { { .name = "blue", .weight = 100, .ntargets = 2,
@@ -259,6 +298,7 @@ int main(void)
 	ecs_opt = NULL;
 
 	ct_answer_deinit(&ctx);
+	ct_answer_deinit(&plain);
 	ct_store_close(&store);
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);

@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: MIT */
+/* The answer cache (anscache.h): set-associative, keyed by folded name, type and room. */
+#include "cutover/anscache.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Letters fold to lower case; label length octets (at most 63) are never letters. */
+static inline uint8_t fold(uint8_t c)
+{
+	return (uint8_t)((unsigned)(c - 'A') < 26u ? c + ('a' - 'A') : c);
+}
+
+ct_anscache_t *ct_anscache_new(uint64_t seed)
+{
+	ct_anscache_t *c = calloc(1, sizeof(*c));
+	if (c != NULL) {
+		c->seed = seed | 1;
+	}
+	return c;
+}
+
+void ct_anscache_free(ct_anscache_t *c)
+{
+	free(c);
+}
+
+uint32_t ct_anscache_hash(const ct_anscache_t *c, const uint8_t *qname, size_t qname_len,
+			  uint16_t qtype, size_t room)
+{
+	uint64_t h = c->seed ^ ((uint64_t)qtype << 32 | room);
+	for (size_t i = 0; i < qname_len; i++) {
+		h = (h ^ fold(qname[i])) * 0x100000001B3ull;
+	}
+	h ^= h >> 29;
+	h *= 0xBF58476D1CE4E5B9ull;
+	return (uint32_t)(h >> 32);
+}
+
+static bool same_name(const uint8_t *folded, const uint8_t *qname, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		if (folded[i] != fold(qname[i])) {
+			return false;
+		}
+	}
+	return true;
+}
+
+static bool entry_is(const ct_anscache_entry_t *e, uint32_t hash, const uint8_t *qname,
+		     size_t qname_len, uint16_t qtype, size_t room)
+{
+	return e->txnid != 0 && e->hash == hash && e->qtype == qtype && e->room == room &&
+	       e->name_len == qname_len && same_name(e->data, qname, qname_len);
+}
+
+const ct_anscache_entry_t *ct_anscache_find(const ct_anscache_t *c, uint32_t hash,
+					    const uint8_t *qname, size_t qname_len,
+					    uint16_t qtype, size_t room, uint64_t txnid,
+					    const ct_pool_plan_t **plan)
+{
+	size_t base = (size_t)(hash & (CT_ANSCACHE_SETS - 1)) * CT_ANSCACHE_WAYS;
+	for (size_t i = base; i < base + CT_ANSCACHE_WAYS; i++) {
+		const ct_anscache_entry_t *e = &c->entry[i];
+		if (e->txnid != txnid || !entry_is(e, hash, qname, qname_len, qtype, room)) {
+			continue;
+		}
+		*plan = NULL;
+		if (e->plan >= 0) {
+			const ct_anscache_plan_t *p = &c->plans[e->plan];
+			if (p->entry != i || p->txnid != txnid) {
+				return NULL;
+			}
+			*plan = &p->plan;
+		}
+		return e;
+	}
+	return NULL;
+}
+
+/* The way to fill: this query's own entry, else an empty or older one, else the next in turn. */
+static size_t victim(ct_anscache_t *c, uint32_t hash, const uint8_t *qname, size_t qname_len,
+		     uint16_t qtype, size_t room, uint64_t txnid)
+{
+	size_t base = (size_t)(hash & (CT_ANSCACHE_SETS - 1)) * CT_ANSCACHE_WAYS;
+	size_t older = SIZE_MAX;
+	for (size_t i = base; i < base + CT_ANSCACHE_WAYS; i++) {
+		const ct_anscache_entry_t *e = &c->entry[i];
+		if (entry_is(e, hash, qname, qname_len, qtype, room)) {
+			return i;
+		}
+		if (older == SIZE_MAX && e->txnid < txnid) {
+			older = i;
+		}
+	}
+	return older != SIZE_MAX ? older : base + (c->turn++ % CT_ANSCACHE_WAYS);
+}
+
+static bool put_plan(ct_anscache_t *c, uint32_t hash, size_t idx, uint64_t txnid,
+		     const ct_pool_plan_t *plan)
+{
+	size_t owner_len = ct_dname_len(plan->owner);
+	if (plan->vlen > sizeof(c->plans[0].value) || plan->pklen > sizeof(c->plans[0].pkey)) {
+		return false;
+	}
+	ct_anscache_plan_t *p = &c->plans[hash & (CT_ANSCACHE_PLANS - 1)];
+	p->txnid = txnid;
+	p->entry = (uint32_t)idx;
+	p->plan = *plan;
+	memcpy(p->value, plan->value, plan->vlen);
+	memcpy(p->pkey, plan->pkey, plan->pklen);
+	memcpy(p->owner, plan->owner, owner_len);
+	p->plan.value = p->value;
+	p->plan.pkey = p->pkey;
+	p->plan.owner = p->owner;
+	return true;
+}
+
+bool ct_anscache_put(ct_anscache_t *c, uint32_t hash, const uint8_t *qname, size_t qname_len,
+		     uint16_t qtype, size_t room, uint64_t txnid, const uint8_t *body,
+		     size_t body_len, const uint16_t counts[3], uint8_t rcode, uint8_t flags,
+		     const ct_pool_plan_t *plan)
+{
+	if (txnid == 0 || room > UINT16_MAX || qname_len + body_len > CT_ANSCACHE_DATA) {
+		return false;
+	}
+	size_t idx = victim(c, hash, qname, qname_len, qtype, room, txnid);
+	ct_anscache_entry_t *e = &c->entry[idx];
+	e->txnid = 0;
+	if (plan != NULL && !put_plan(c, hash, idx, txnid, plan)) {
+		return false;
+	}
+	e->hash = hash;
+	e->qtype = qtype;
+	e->room = (uint16_t)room;
+	e->body_len = (uint16_t)body_len;
+	memcpy(e->counts, counts, sizeof(e->counts));
+	e->name_len = (uint8_t)qname_len;
+	e->rcode = rcode;
+	e->flags = flags;
+	e->plan = plan != NULL ? (int16_t)(hash & (CT_ANSCACHE_PLANS - 1)) : -1;
+	for (size_t i = 0; i < qname_len; i++) {
+		e->data[i] = fold(qname[i]);
+	}
+	memcpy(e->data + qname_len, body, body_len);
+	e->txnid = txnid;
+	return true;
+}
