@@ -47,7 +47,7 @@ RUN_LISTEN = 127.0.0.1:5300
 RUN_HTTP   = 127.0.0.1:8053
 
 .PHONY: all deps deps-test deps-bench run test unit integration bench install clean asan \
-	test-asan programs
+	test-asan test-valgrind programs check
 
 all: deps
 	@$(MAKE) --no-print-directory cutoverd cutoverctl
@@ -61,8 +61,9 @@ deps-test:
 deps-bench:
 	@sh tools/install-deps.sh $(DEB_BUILD) $(DEB_BENCH)
 
-# Everything `make test` runs.
-programs: $(B)cutoverd $(B)cutoverctl $(UNIT_BIN)
+# What `make test` runs beside tests/integration/*.t; `programs` builds it all under $(B).
+TEST_BIN = $(UNIT_BIN)
+programs: $(B)cutoverd $(B)cutoverctl $(TEST_BIN)
 
 $(B)%.o: %.c
 	@mkdir -p $(@D)
@@ -103,7 +104,11 @@ run: all
 
 test: deps-test
 	@$(MAKE) --no-print-directory programs
-	prove -I tests/lib $(UNIT_BIN) tests/integration/*.t
+	@$(MAKE) --no-print-directory check
+
+# The suite against the programs under $(B), built already (make test, test-asan, test-valgrind).
+check:
+	prove -I tests/lib $(TEST_BIN) tests/integration/*.t
 
 # cutoverd beside NSD, Knot and gdnsd on loopback, a few minutes; not part of `make test`.
 # Prints a markdown table, writes CSV under bench-results/ (README.md, "Measured figures").
@@ -130,8 +135,18 @@ asan: deps
 
 test-asan: deps-test
 	@$(MAKE) --no-print-directory asan
-	$(ASAN_ENV) prove -I tests/lib $(UNIT_SRC:tests/unit/%.c=$(ASAN_B)tests/unit/bin/%) \
-		tests/integration/*.t
+	@$(ASAN_ENV) $(MAKE) --no-print-directory B=$(ASAN_B) check
+
+# The unit tests and the integration suite under valgrind (memcheck), with the normal build:
+# any error or definite leak fails. Slow (see README); not part of CI.
+VALGRIND = valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
+	   --show-leak-kinds=definite --track-fds=no --suppressions=$(CURDIR)/tests/sanitizer/valgrind.supp
+
+test-valgrind: deps-test
+	@sh tools/install-deps.sh valgrind
+	@$(MAKE) --no-print-directory programs
+	prove -I tests/lib --exec '$(VALGRIND)' $(TEST_BIN)
+	CT_TEST_WRAPPER='$(VALGRIND)' prove -I tests/lib tests/integration/*.t
 
 # Binaries, man pages, the example config (also as SYSCONFDIR/cutover/cutoverd.conf when there
 # is none yet), the systemd unit and the bash completion.

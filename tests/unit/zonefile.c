@@ -665,7 +665,7 @@ static void test_import(void)
 				  .groups = { { .name = "blue", .weight = 1, .ntargets = 1,
 						.targets = { { 192, 0, 2, 7 } } } } };
 	bool changed;
-	char perr[256];
+	char perr[256] = ""; /* printed below even when ct_pool_put succeeds */
 	ct_txn_begin(&st, &txn, true);
 	is_int(ct_pool_put(&txn, w, &pool, "test", "pool set", &changed, perr, sizeof(perr)),
 	       CT_EOK, "a pool at api.app.example. %s", perr);
