@@ -61,8 +61,11 @@ deps-test:
 deps-bench:
 	@sh tools/install-deps.sh $(DEB_BUILD) $(DEB_BENCH)
 
+# The fuzz targets (make fuzz, make fuzz-merge) and the replay of their corpus in make test.
+include tests/fuzz/fuzz.mk
+
 # What `make test` runs beside tests/integration/*.t; `programs` builds it all under $(B).
-TEST_BIN = $(UNIT_BIN)
+TEST_BIN = $(UNIT_BIN) $(FUZZ_REPLAY)
 programs: $(B)cutoverd $(B)cutoverctl $(TEST_BIN)
 
 $(B)%.o: %.c
@@ -173,6 +176,6 @@ install: all
 
 clean:
 	rm -f server/*.o tools/*.o server/*.d tools/*.d server/*.inc libcutover.a cutoverd cutoverctl
-	rm -rf tests/unit/bin build-asan
+	rm -rf tests/unit/bin build-asan tests/fuzz/bin tests/fuzz/build
 
 -include $(CORE_OBJ:.o=.d) $(DAEMON_OBJ:.o=.d) $(CTL_OBJ:.o=.d)

@@ -66,4 +66,4 @@ $(B)tests/fuzz/bin/replay-%: tests/fuzz/%.c tests/fuzz/replay.c tests/fuzz/fuzz.
 	$(CC) $(CFLAGS) -Itools -Iserver -DFUZZ_TARGET='"$*"' -o $@ $< tests/fuzz/replay.c \
 		$(FUZZ_REPLAY_LIB) $(LDLIBS)
 
--include $(FUZZ_LIBOBJ:.o=.d)
+-include $(FUZZ_LIBOBJ:.o=.d) $(FUZZ_BIN:=.d)
