@@ -218,6 +218,14 @@ static void write_queries(const metrics_src_t *src, struct evbuffer *b)
 	       "Pool answers given as if every target were up, because all were down.");
 	sample_u64(b, "cutover_fail_open_answers_total", NULL,
 	           sum_counter(src, offsetof(ct_answer_ctx_t, fail_open)));
+	family(b, "cutover_answer_cache_hits_total", "counter",
+	       "Answers copied from the answer cache (built from the same database snapshot).");
+	sample_u64(b, "cutover_answer_cache_hits_total", NULL,
+	           sum_counter(src, offsetof(ct_answer_ctx_t, cache_hits)));
+	family(b, "cutover_answer_cache_misses_total", "counter",
+	       "Answers looked up in the database (name not cached, or the database changed).");
+	sample_u64(b, "cutover_answer_cache_misses_total", NULL,
+	           sum_counter(src, offsetof(ct_answer_ctx_t, cache_misses)));
 }
 
 /* A pool answers family: every group of every pool (0 until it answers), then what was counted

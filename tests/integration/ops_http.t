@@ -142,7 +142,8 @@ for my $fam (qw(cutover_queries_total cutover_responses_total cutover_pool_answe
 		cutover_shift_traffic_ratio cutover_db_map_size_bytes cutover_db_used_bytes
 		cutover_uptime_seconds cutover_process_start_time_seconds cutover_zone_serial
 		cutover_pool_weight cutover_pool_share_ratio cutover_queries_dropped_total
-		cutover_db_errors_total)) {
+		cutover_db_errors_total cutover_answer_cache_hits_total
+		cutover_answer_cache_misses_total)) {
 	ok($types->{$fam}, "family $fam is there") or next;
 }
 is($types->{cutover_target_check_latency_seconds}, 'histogram', 'check latency is a histogram');
@@ -165,6 +166,11 @@ sub delta
 my $total = 0;
 $total += $_ for values %sent;
 cmp_ok(delta('cutover_queries_total'), '>=', $total, "cutover_queries_total grew by the $total queries");
+# the same question five times in a row: all but the first come from the answer cache unless
+# the database changes in between (the prober writes at most every 2 s)
+cmp_ok(delta('cutover_answer_cache_hits_total'), '>', 0, 'repeated questions answered from the cache');
+cmp_ok(delta('cutover_answer_cache_hits_total') + delta('cutover_answer_cache_misses_total'), '>=',
+       $total, 'every looked-up query is a cache hit or a miss');
 cmp_ok(delta('cutover_responses_total{proto="udp",qtype="A",rcode="NOERROR"}'), '>=',
        $sent{udp_a} + $sent{preview} + $sent{web}, 'UDP A NOERROR responses counted');
 cmp_ok(delta('cutover_responses_total{proto="tcp",qtype="A",rcode="NOERROR"}'), '>=', $sent{tcp_a},
