@@ -116,6 +116,17 @@ int net_socket_bind(const net_addr_t *addr, int type, bool reuseport, char *err,
 	if (addr->ss.ss_family == AF_INET6) {
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 	}
+	if (type == SOCK_DGRAM) {
+		/* Answers go out without DF and ignore ICMP "fragmentation needed": a forged one
+		 * cannot shrink our path MTU to force fragments (as NSD, Knot and gdnsd do). */
+		int omit = IP_PMTUDISC_OMIT;
+		if (addr->ss.ss_family == AF_INET) {
+			setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &omit, sizeof(omit));
+		} else {
+			omit = IPV6_PMTUDISC_OMIT;
+			setsockopt(fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, &omit, sizeof(omit));
+		}
+	}
 	if (bind(fd, (const struct sockaddr *)&addr->ss, addr->len) != 0) {
 		int e = errno;
 		snprintf(err, errlen, "%s: cannot bind: %s%s", addr->text, strerror(e),
