@@ -36,6 +36,9 @@ typedef struct {
 	bool has_plan;             /* a pool answer ends the response, from plan */
 	ct_wire_mark_t pool_at;    /* where the pool's records start */
 	ct_pool_plan_t *plan;      /* scratch, outside so lookup_t stays small to clear */
+	/* the query name and the CNAME targets: a plan points at one, and is cached after
+	 * lookup returns, so they live in ct_answer's frame */
+	uint8_t (*names)[CT_DNAME_MAXLEN];
 } lookup_t;
 
 /* What a node (owner name) holds, from one cursor walk over its records. */
@@ -674,7 +677,7 @@ static void lookup(lookup_t *lk)
 	lk->aa = true;
 
 	/* names[0] is the query name, names[i] the target of the i-th CNAME */
-	uint8_t names[CT_MAX_CNAME_HOPS + 1][CT_DNAME_MAXLEN];
+	uint8_t (*names)[CT_DNAME_MAXLEN] = lk->names;
 	memcpy(names[0], q->qname, q->qname_len);
 	for (int hop = 0; hop < CT_MAX_CNAME_HOPS; hop++) {
 		uint8_t *next = names[hop + 1];
@@ -895,7 +898,9 @@ size_t ct_answer(ct_answer_ctx_t *ctx, const uint8_t *pkt, size_t len, bool tcp,
 	}
 
 	ct_pool_plan_t plan;
-	lookup_t lk = { .ctx = ctx, .txn = &ctx->txn, .w = &w, .q = &q, .src = src, .plan = &plan };
+	uint8_t names[CT_MAX_CNAME_HOPS + 1][CT_DNAME_MAXLEN];
+	lookup_t lk = { .ctx = ctx, .txn = &ctx->txn, .w = &w, .q = &q, .src = src, .plan = &plan,
+			.names = names };
 	bool own = !ctx->batch; /* outside a batch, this query renews the reader itself */
 	int ret = own ? ct_reader_renew(&ctx->txn) : ctx->batch_ret;
 	ctx->txn.ret = ret;

@@ -4,7 +4,8 @@
  *
  * Input: byte 0 chooses the transport (bit 0: TCP) and the source address (bits 1-3, an index
  * into sources[]); the rest is the DNS message as received. Every reply must fit its buffer,
- * echo the ID and opcode, have QR set, respect the UDP size limits and parse as a DNS message. */
+ * echo the ID and opcode, have QR set, respect the UDP size limits and parse as a DNS message;
+ * and it must be the very reply a context without the answer cache gives. */
 #include "fuzz.h"
 #include "poolfile.h"
 #include "cutover/answer.h"
@@ -114,9 +115,10 @@ static const struct {
 };
 
 static ct_store_t store;
-static ct_answer_ctx_t ctx;
+static ct_answer_ctx_t ctx, plain; /* with the answer cache, and without */
 static struct sockaddr_storage sources[8];
 static uint8_t *resp_udp, *resp_tcp; /* sized exactly, so that ASan sees any overrun */
+static uint8_t *resp_plain;
 
 static void fail(const char *what, const char *detail)
 {
@@ -226,9 +228,10 @@ static void setup(void)
 	if (ct_txn_commit(&txn) != CT_EOK) {
 		fail("commit", ct_strerror(txn.ret));
 	}
-	if (ct_answer_init(&ctx, &store) != CT_EOK) {
+	if (ct_answer_init(&ctx, &store) != CT_EOK || ct_answer_init(&plain, &store) != CT_EOK) {
 		fail("answer context", "cannot open a reader");
 	}
+	ct_answer_cache_off(&plain);
 	/* 0 stays unset: no source address */
 	set_source(1, AF_INET, "127.0.0.1");
 	set_source(2, AF_INET, "192.0.2.7");
@@ -239,7 +242,8 @@ static void setup(void)
 	set_source(7, AF_INET6, "fe80::1");
 	resp_udp = malloc(CT_EDNS_MAX_UDP);
 	resp_tcp = malloc(65535);
-	if (resp_udp == NULL || resp_tcp == NULL) {
+	resp_plain = malloc(65535);
+	if (resp_udp == NULL || resp_tcp == NULL || resp_plain == NULL) {
 		fail("buffers", "out of memory");
 	}
 	ct_log_set_level(CT_LOG_ERR - 1); /* per-packet messages are not what we look at */
@@ -264,9 +268,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	uint8_t *resp = tcp ? resp_tcp : resp_udp;
 	size_t cap = tcp ? 65535 : CT_EDNS_MAX_UDP;
-	ct_rng_seed(&ctx.rng, 1); /* the same input takes the same path */
-	ctx.rotate = 0;
+	/* the same input takes the same path, with the cache or without */
+	ct_rng_seed(&ctx.rng, 1);
+	ct_rng_seed(&plain.rng, 1);
+	ctx.rotate = plain.rotate = 0;
 	size_t n = ct_answer(&ctx, pkt, len, tcp, src, resp, cap);
+	size_t m = ct_answer(&plain, pkt, len, tcp, src, resp_plain, cap);
+	if (n != m || memcmp(resp, resp_plain, n) != 0) {
+		size_t at = 0;
+		while (at < n && at < m && resp[at] == resp_plain[at]) {
+			at++;
+		}
+		fprintf(stderr, "fuzz query: the answer cache changed the reply (%zu, %zu bytes, "
+		        "from byte %zu)\n", n, m, at);
+		for (size_t i = 0; i < n || i < m; i++) {
+			fprintf(stderr, "%s%02x/%02x", i % 16 == 0 ? "\n" : " ", i < n ? resp[i] : 0,
+			        i < m ? resp_plain[i] : 0);
+		}
+		fprintf(stderr, "\n");
+		abort();
+	}
 
 	ct_query_t q;
 	int parsed = ct_query_parse(pkt, len, &q);

@@ -279,6 +279,18 @@ int main(void)
 	ok(r.rcode == 0 && r.an == 0 && r.ns == 1, "AAAA at an A pool: NODATA");
 	ask(&ctx, "api.example.", CT_TYPE_ANY, false, false, &r);
 	ok(r.rcode == 0 && r.an == 2, "ANY at a pool: the pool's answer");
+	/* a CNAME to a pool: the cached plan keeps the target's name, which lived on lookup's
+	 * stack until the fuzzer found it read after return (tests/fuzz/corpus/query/crash-*) */
+	add_name(Z, "toapi.example.", CT_TYPE_CNAME, "api.example.");
+	for (int i = 0; i < 2; i++) {
+		ask(&ctx, "toapi.example.", CT_TYPE_A, false, false, &r);
+		size_t pos = 12 + 15 + 4 + 2 + 8; /* question, CNAME owner, type..ttl */
+		pos += 2 + ct_get16(r.buf + pos);
+		uint8_t a_owner[CT_DNAME_MAXLEN];
+		int n = ct_dname_unpack(r.buf, r.len, &pos, a_owner);
+		ok(r.an == 3 && n > 0 && ct_dname_eq(a_owner, owner),
+		   "CNAME to a pool, %s: the pool's records under its name", i ? "cached" : "built");
+	}
 	pool.groups[0].weight = 0;
 	pool.groups[1].weight = 100;
 	pool.policy = CT_POLICY_STICKY;
