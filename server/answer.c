@@ -827,7 +827,12 @@ static void answer_snapshot(lookup_t *lk, uint64_t txnid)
 	const ct_query_t *q = lk->q;
 	ct_answer_ctx_t *ctx = lk->ctx;
 	uint32_t hash = 0;
-	if (ctx->cache != NULL) {
+	/* A body serves every letter case of its name: it may, as long as each name taken from
+	 * the question (the owner, a delegation above it) is written as a pointer into it. Past
+	 * CT_WIRE_COMP_MAX labels the table cannot hold them all, and some would be written out
+	 * in the letter case of whoever asked first. */
+	bool cache = ctx->cache != NULL && ct_dname_labels(q->qname) <= CT_WIRE_COMP_MAX;
+	if (cache) {
 		hash = ct_anscache_hash(ctx->cache, q->qname, q->qname_len, q->qtype, lk->w->cap);
 		const ct_pool_plan_t *plan;
 		const ct_anscache_entry_t *e = ct_anscache_find(ctx->cache, hash, q->qname,
@@ -840,7 +845,7 @@ static void answer_snapshot(lookup_t *lk, uint64_t txnid)
 		ct_counter_inc(&ctx->cache_misses);
 	}
 	lookup(lk);
-	if (ctx->cache != NULL && lk->txn->ret == CT_EOK && !lk->nocache) {
+	if (cache && lk->txn->ret == CT_EOK && !lk->nocache) {
 		remember(lk, hash, txnid);
 	}
 }

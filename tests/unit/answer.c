@@ -248,6 +248,20 @@ int main(void)
 	ok(ct_counter_get(&ctx.cache_hits) > 0 && ct_counter_get(&plain.cache_hits) == 0,
 	   "repeated queries came from the cache (%llu hits)",
 	   (unsigned long long)ct_counter_get(&ctx.cache_hits));
+	/* a name of more labels than the compression table holds: names below the question are
+	 * written out, in its case, so they are not cached (found by tests/fuzz/query) */
+	char deep[256] = "";
+	for (int i = 0; i < CT_WIRE_COMP_MAX + 4; i++) {
+		strcat(deep, "a.");
+	}
+	strcat(deep, "sub.example.");
+	ask(&ctx, deep, CT_TYPE_A, false, false, &r);
+	memcpy(strstr(deep, "sub"), "SuB", 3);
+	ask(&ctx, deep, CT_TYPE_A, false, false, &r);
+	size_t qend = 12 + strlen(deep) + 1 + 4; /* the wire name is one byte longer */
+	ok(r.ns == 2 && memmem(r.buf + qend, r.len - qend, "\003SuB", 4) != NULL,
+	   "referral below a question of %d labels: its owner in the question's case",
+	   CT_WIRE_COMP_MAX + 6);
 	is_int(repeat_differs, 0, "%d queries asked again and without the cache: same bytes",
 	       repeat_checked);
 	check_repeat = false;
