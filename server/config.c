@@ -176,6 +176,43 @@ static bool set_query_log_rate(config_t *cfg, const char *value, char *err, size
 	return true;
 }
 
+/* Response rate limiting: every value a number in its range. */
+static bool set_rrl_num(const char *value, long min, long max, unsigned *out, char *err,
+                        size_t errlen)
+{
+	long v;
+	if (!parse_num(value, min, max, &v, err, errlen)) {
+		return false;
+	}
+	*out = (unsigned)v;
+	return true;
+}
+
+static bool set_rrl_rate(config_t *cfg, const char *value, char *err, size_t errlen)
+{
+	return set_rrl_num(value, 0, CT_RRL_MAX_RATE, &cfg->net.rrl.rate, err, errlen);
+}
+
+static bool set_rrl_slip(config_t *cfg, const char *value, char *err, size_t errlen)
+{
+	return set_rrl_num(value, 0, CT_RRL_MAX_SLIP, &cfg->net.rrl.slip, err, errlen);
+}
+
+static bool set_rrl_ipv4(config_t *cfg, const char *value, char *err, size_t errlen)
+{
+	return set_rrl_num(value, 8, 32, &cfg->net.rrl.ipv4_prefix, err, errlen);
+}
+
+static bool set_rrl_ipv6(config_t *cfg, const char *value, char *err, size_t errlen)
+{
+	return set_rrl_num(value, 16, 128, &cfg->net.rrl.ipv6_prefix, err, errlen);
+}
+
+static bool set_rrl_table(config_t *cfg, const char *value, char *err, size_t errlen)
+{
+	return set_rrl_num(value, 1024, CT_RRL_MAX_TABLE, &cfg->net.rrl.table_size, err, errlen);
+}
+
 enum {
 	OPT_CONFIG = 'c',
 	OPT_CHECK = 256,
@@ -186,7 +223,12 @@ enum {
 	OPT_LOGLEVEL,
 	OPT_SYSLOG,
 	OPT_QLOG,
-	OPT_QLOGRATE
+	OPT_QLOGRATE,
+	OPT_RRL_RATE,
+	OPT_RRL_SLIP,
+	OPT_RRL_IPV4,
+	OPT_RRL_IPV6,
+	OPT_RRL_TABLE
 };
 
 /* Every option; the config file takes those with in_file, by the same name. */
@@ -205,6 +247,11 @@ static const option_t options[] = {
 	{ "syslog", OPT_SYSLOG, no_argument, true, false, set_syslog },
 	{ "query-log", OPT_QLOG, no_argument, true, false, set_query_log },
 	{ "query-log-rate", OPT_QLOGRATE, required_argument, true, false, set_query_log_rate },
+	{ "rrl-responses-per-second", OPT_RRL_RATE, required_argument, true, false, set_rrl_rate },
+	{ "rrl-slip", OPT_RRL_SLIP, required_argument, true, false, set_rrl_slip },
+	{ "rrl-ipv4-prefix", OPT_RRL_IPV4, required_argument, true, false, set_rrl_ipv4 },
+	{ "rrl-ipv6-prefix", OPT_RRL_IPV6, required_argument, true, false, set_rrl_ipv6 },
+	{ "rrl-table-size", OPT_RRL_TABLE, required_argument, true, false, set_rrl_table },
 	{ "help", 'h', no_argument, false, false, NULL },
 };
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))
@@ -237,6 +284,15 @@ static void usage(FILE *out)
 	    "      --query-log          log every answered query (off by default)\n"
 	    "      --query-log-rate N   at most N query log lines per second and worker\n"
 	    "                           (default 100; 0: no limit)\n"
+	    "      --rrl-responses-per-second N\n"
+	    "                           response rate limiting: at most N UDP responses a\n"
+	    "                           second per client prefix, name and kind (default 0:\n"
+	    "                           off; TCP is never limited)\n"
+	    "      --rrl-slip N         send every Nth limited response truncated (TC=1) so\n"
+	    "                           real clients retry over TCP (default 2; 0: never)\n"
+	    "      --rrl-ipv4-prefix N  client prefix length for IPv4 (default 24)\n"
+	    "      --rrl-ipv6-prefix N  client prefix length for IPv6 (default 56)\n"
+	    "      --rrl-table-size N   buckets in the rate limit table (default %d)\n"
 	    "  -h, --help               this text\n"
 	    "\n"
 	    "It logs one event per line (key=value) and a 'ready' line once it serves.\n"
@@ -245,7 +301,7 @@ static void usage(FILE *out)
 	    "Example:\n"
 	    "  cutoverctl --db /tmp/db zone import zones/example.test.zone\n"
 	    "  cutoverd --db /tmp/db --listen 127.0.0.1:5300 --http 127.0.0.1:8053\n",
-	    CT_DEFAULT_DB);
+	    CT_DEFAULT_DB, CT_RRL_DEF_TABLE);
 }
 
 static const option_t *find_option(const char *name)
@@ -268,6 +324,8 @@ static void defaults(config_t *cfg)
 	cfg->net.tcp_idle_ms = 10000;
 	cfg->net.tcp_max_conns = 256;
 	cfg->net.query_log_rate = 100;
+	cfg->net.rrl = (ct_rrl_conf_t){ .rate = 0, .slip = 2, .ipv4_prefix = 24, .ipv6_prefix = 56,
+		                        .table_size = CT_RRL_DEF_TABLE };
 	cfg->log_level = CT_LOG_INFO;
 }
 
@@ -328,7 +386,8 @@ static bool load_file(config_t *cfg, const char *path)
 			    stderr,
 			    "cutoverd: %s:%d: unknown setting '%s' (settings: db, listen, threads, "
 			    "tcp-idle-timeout, tcp-max-clients, http, user, log-level, syslog, "
-			    "query-log, query-log-rate)\n",
+			    "query-log, query-log-rate, rrl-responses-per-second, rrl-slip, "
+			    "rrl-ipv4-prefix, rrl-ipv6-prefix, rrl-table-size)\n",
 			    path, lineno, key);
 			ok = false;
 		} else if (*value == '\0') {
@@ -459,4 +518,10 @@ void config_print(const config_t *cfg, FILE *out)
 	fprintf(out, "syslog %s\n", cfg->syslog ? "yes" : "no");
 	fprintf(out, "query-log %s\n", cfg->net.query_log ? "yes" : "no");
 	fprintf(out, "query-log-rate %u\n", cfg->net.query_log_rate);
+	fprintf(out, "rrl-responses-per-second %u%s\n", cfg->net.rrl.rate,
+	        cfg->net.rrl.rate == 0 ? " # off" : "");
+	fprintf(out, "rrl-slip %u\n", cfg->net.rrl.slip);
+	fprintf(out, "rrl-ipv4-prefix %u\n", cfg->net.rrl.ipv4_prefix);
+	fprintf(out, "rrl-ipv6-prefix %u\n", cfg->net.rrl.ipv6_prefix);
+	fprintf(out, "rrl-table-size %u\n", cfg->net.rrl.table_size);
 }

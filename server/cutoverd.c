@@ -113,6 +113,7 @@ int main(int argc, char **argv)
 		              .start_ms = metrics_now_ms(),
 		              .start_mono_ms = metrics_mono_ms() };
 	struct event_base *main_base = event_base_new();
+	static ct_rrl_t rrl; /* one table for all workers; stays empty while off */
 	http_t *http = NULL;
 	metrics_watch_t *watch = NULL;
 	prober_t *prober = NULL;
@@ -134,6 +135,20 @@ int main(int argc, char **argv)
 		}
 	}
 	src.nworkers = inited;
+	if (cfg.net.rrl.rate > 0) {
+		if (ct_rrl_init(&rrl, &cfg.net.rrl) != CT_EOK) {
+			log_err("start failed reason=\"rrl: cannot allocate a table of %u buckets\"",
+			        cfg.net.rrl.table_size);
+			goto out;
+		}
+		for (int i = 0; i < inited; i++) {
+			workers[i].rrl = &rrl;
+		}
+		log_info("rrl on responses-per-second=%u slip=%u ipv4-prefix=%u ipv6-prefix=%u "
+		         "table-size=%u",
+		         cfg.net.rrl.rate, cfg.net.rrl.slip, cfg.net.rrl.ipv4_prefix,
+		         cfg.net.rrl.ipv6_prefix, cfg.net.rrl.table_size);
+	}
 	if (cfg.http_on &&
 	    (http = http_new(main_base, &cfg.http, &src, err, sizeof(err))) == NULL) {
 		log_err("start failed reason=\"%s\"", err);
@@ -214,6 +229,7 @@ out:
 	if (main_base != NULL) {
 		event_base_free(main_base);
 	}
+	ct_rrl_deinit(&rrl);
 	ct_store_close(&store);
 	if (status == 0) {
 		log_info("stopped");

@@ -228,6 +228,32 @@ static void write_queries(const metrics_src_t *src, struct evbuffer *b)
 	           sum_counter(src, offsetof(ct_answer_ctx_t, cache_misses)));
 }
 
+/* Response rate limiting: what each class lost, what slipped, and table pressure. */
+static void write_rrl(const metrics_src_t *src, struct evbuffer *b)
+{
+	family(b, "cutover_rrl_limited_total", "counter",
+	       "UDP responses over the rate limit (dropped or slipped), by class of response.");
+	for (int c = 0; c < CT_RRL_CLASSES; c++) {
+		uint64_t n = 0;
+		for (int w = 0; w < src->nworkers; w++) {
+			n += ct_counter_get(&src->workers[w].rrl_stats.limited[c]);
+		}
+		const char *labels[] = { "class", ct_rrl_class_name(c), NULL };
+		sample_u64(b, "cutover_rrl_limited_total", labels, n);
+	}
+	uint64_t slipped = 0, evicted = 0;
+	for (int w = 0; w < src->nworkers; w++) {
+		slipped += ct_counter_get(&src->workers[w].rrl_stats.slipped);
+		evicted += ct_counter_get(&src->workers[w].rrl_stats.evicted);
+	}
+	family(b, "cutover_rrl_slipped_total", "counter",
+	       "Limited UDP responses sent truncated (TC=1) so that clients retry over TCP.");
+	sample_u64(b, "cutover_rrl_slipped_total", NULL, slipped);
+	family(b, "cutover_rrl_evictions_total", "counter",
+	       "Rate limit buckets taken over while in use: raise rrl-table-size.");
+	sample_u64(b, "cutover_rrl_evictions_total", NULL, evicted);
+}
+
 /* A pool answers family: every group of every pool (0 until it answers), then what was counted
  * for pools and groups that are gone (counters live as long as the process). */
 static void write_pool_answers(ct_txn_t *txn, struct evbuffer *b, ct_pool_t *pool,
@@ -527,6 +553,7 @@ int metrics_write(const metrics_src_t *src, struct evbuffer *out)
 {
 	write_process(src, out);
 	write_queries(src, out);
+	write_rrl(src, out);
 	write_prober(src, out);
 	write_db(src, out);
 	ct_pool_t *pool = malloc(sizeof(*pool));

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 
 #include "cutover/answer.h"
+#include "cutover/rrl.h"
 
 #define NET_MAX_LISTEN 16
 #define NET_UDP_BATCH  32
@@ -31,6 +32,7 @@ typedef struct {
 	int tcp_max_conns;  /* per worker */
 	bool query_log;     /* log every answered query (info level), rate-limited */
 	unsigned query_log_rate; /* lines per second per worker; 0: no limit */
+	ct_rrl_conf_t rrl;  /* response rate limiting of UDP answers; rate 0: off */
 } net_conf_t;
 
 typedef struct worker {
@@ -39,6 +41,8 @@ typedef struct worker {
 	struct event_base *base;
 	const net_conf_t *conf;
 	ct_answer_ctx_t answer;
+	ct_rrl_t *rrl; /* shared by the workers (a prefix's queries reach them all); NULL: off */
+	ct_rrl_stats_t rrl_stats;
 
 	int udp_fd[NET_MAX_LISTEN];
 	struct event *udp_ev[NET_MAX_LISTEN];

@@ -49,6 +49,11 @@ void net_udp_read(evutil_socket_t fd, short what, void *arg)
 			size_t len = ct_answer(&w->answer, w->rx_buf[i], w->rx[i].msg_len, false,
 					       (const struct sockaddr *)&w->rx_addr[i],
 					       w->tx_buf[m], CT_EDNS_MAX_UDP);
+			if (len > 0 && w->rrl != NULL) {
+				len = ct_rrl_apply(w->rrl, &w->rrl_stats,
+				                   (const struct sockaddr *)&w->rx_addr[i],
+				                   w->tx_buf[m], len, ct_rrl_clock());
+			}
 			if (len == 0) {
 				continue;
 			}

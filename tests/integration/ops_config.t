@@ -56,6 +56,11 @@ log-level warning
 syslog no
 query-log yes
 query-log-rate 5
+rrl-responses-per-second 0 # off
+rrl-slip 2
+rrl-ipv4-prefix 24
+rrl-ipv6-prefix 56
+rrl-table-size 262144
 EOF
 is($r->{out}, $want, '... and prints the effective settings');
 is($r->{err}, '', '... with nothing on stderr');
