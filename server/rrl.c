@@ -166,13 +166,16 @@ static ct_rrl_bucket_t *bucket_get(ct_rrl_t *rrl, ct_rrl_stats_t *st, uint64_t k
 	return victim;
 }
 
+enum { TAKE_LIMITED, TAKE_OK, TAKE_FULL };
+
 /*
  * Refill the bucket for the time since its stamp (rate thousandths a millisecond, up to one
- * second's worth), then take one response's credit: true when there was enough. A clock
- * behind the stamp (another worker's later reading) refills nothing. One compare-and-swap,
- * none when a limited bucket had nothing to refill.
+ * second's worth), then take one response's credit: TAKE_OK when there was enough, TAKE_FULL
+ * when the bucket was full (the client kept below the rate for a while). A clock behind the
+ * stamp (another worker's later reading) refills nothing. One compare-and-swap, none when a
+ * limited bucket had nothing to refill.
  */
-static bool bucket_take(ct_rrl_bucket_t *b, uint64_t rate, uint32_t now)
+static int bucket_take(ct_rrl_bucket_t *b, uint64_t rate, uint32_t now)
 {
 	uint64_t old = atomic_load_explicit(&b->state, memory_order_relaxed);
 	for (;;) {
@@ -186,21 +189,24 @@ static bool bucket_take(ct_rrl_bucket_t *b, uint64_t rate, uint32_t now)
 			}
 			stamp = now;
 		}
-		bool pass = credit >= RRL_COST;
-		if (pass) {
+		int took = credit == rate * RRL_COST ? TAKE_FULL
+		           : credit >= RRL_COST      ? TAKE_OK
+		                                     : TAKE_LIMITED;
+		if (took != TAKE_LIMITED) {
 			credit -= RRL_COST;
 		} else if (dt <= 0) {
-			return false;
+			return TAKE_LIMITED;
 		}
 		if (atomic_compare_exchange_weak_explicit(&b->state, &old, state_of(credit, stamp),
 		                                          memory_order_relaxed,
 		                                          memory_order_relaxed)) {
-			return pass;
+			return took;
 		}
 	}
 }
 
-/* One line when a bucket starts being limited, at most one a second per worker. */
+/* One line when a bucket starts being limited (until it is full again), at most one a second
+ * per worker. */
 static void log_limiting(ct_rrl_t *rrl, ct_rrl_stats_t *st, int family, const uint8_t *addr,
                          int cls, const uint8_t *qname)
 {
@@ -279,8 +285,12 @@ size_t ct_rrl_apply(ct_rrl_t *rrl, ct_rrl_stats_t *st, const struct sockaddr *sr
 	int cls = classify(resp, len, qtype);
 	uint64_t key = bucket_key(rrl, family, addr, cls, qtype, qname);
 	ct_rrl_bucket_t *b = bucket_get(rrl, st, key, now_ms);
-	if (bucket_take(b, rrl->conf.rate, now_ms)) {
-		if (atomic_load_explicit(&b->limited, memory_order_relaxed) != 0) {
+	int took = bucket_take(b, rrl->conf.rate, now_ms);
+	if (took != TAKE_LIMITED) {
+		/* a limiting episode (slip count, log line) ends once the client has kept below
+		 * the rate long enough to fill the bucket, not at each answer the rate allows */
+		if (took == TAKE_FULL &&
+		    atomic_load_explicit(&b->limited, memory_order_relaxed) != 0) {
 			atomic_store_explicit(&b->limited, 0, memory_order_relaxed);
 		}
 		return len;

@@ -45,7 +45,7 @@ enum {
 typedef struct {
 	_Atomic uint64_t key;   /* hash of prefix, class and name; 0: free */
 	_Atomic uint64_t state; /* credit in thousandths of a response << 32 | ms clock */
-	_Atomic uint32_t limited; /* limited responses in a row, for slip */
+	_Atomic uint32_t limited; /* limited responses since it was last full, for slip */
 } ct_rrl_bucket_t;
 
 /* The table, one per daemon: allocated at start, nothing per query. */

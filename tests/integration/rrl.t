@@ -172,6 +172,9 @@ ok(defined $metric{'cutover_rrl_limited_total{class="nxdomain"}'} &&
 like($t->stderr_text, qr/rrl limiting client=127\.0\.0\.0\/24 class=positive name=www\.app\.example\./i,
      'the log names the limited prefix, class and name');
 unlike($t->stderr_text, qr/rrl limiting client=127\.0\.1\./, '... and not the other /24');
+my $lines = () = $t->stderr_text =~ /rrl limiting client=127\.0\.0\.0\/24/g;
+ok($lines >= 1 && $lines <= 4,
+   "one line per limiting episode (the flood, then 127.0.0.2's burst), not one a second: $lines");
 ok($t->stop == 0, 'cutoverd stops cleanly');
 
 # ---------------------------------------------------------------------------------------------

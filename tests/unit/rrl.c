@@ -188,6 +188,16 @@ static void test_slip(void)
 	send_n(&www, &src, 1000, 5);
 	t = send_n(&www, &src, 1000, 10);
 	ok(t.slipped == 0 && t.dropped == 10, "slip 0: none slips");
+
+	/* the count goes on across the answers the rate lets through, until the bucket is full */
+	setup(5, 2, 1024);
+	send_n(&www, &src, 1000, 5);
+	ok(send_n(&www, &src, 1000, 1).dropped == 1, "slip 2: the first limited one is dropped");
+	ok(send_n(&www, &src, 1200, 1).sent == 1, "one answer 200 ms later (rate 5)");
+	ok(send_n(&www, &src, 1200, 1).slipped == 1,
+	   "the next limited one is the second of the episode: it slips");
+	ok(send_n(&www, &src, 3000, 5).sent == 5, "after a quiet second and more, the burst again");
+	ok(send_n(&www, &src, 3000, 1).dropped == 1, "and a new episode: its first is dropped");
 }
 
 static void test_slip_reply(void)
