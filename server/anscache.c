@@ -99,7 +99,6 @@ static size_t victim(ct_anscache_t *c, uint32_t hash, const uint8_t *qname, size
 static bool put_plan(ct_anscache_t *c, uint32_t hash, size_t idx, uint64_t txnid,
 		     const ct_pool_plan_t *plan)
 {
-	size_t owner_len = ct_dname_len(plan->owner);
 	if (plan->vlen > sizeof(c->plans[0].value) || plan->pklen > sizeof(c->plans[0].pkey)) {
 		return false;
 	}
@@ -109,10 +108,8 @@ static bool put_plan(ct_anscache_t *c, uint32_t hash, size_t idx, uint64_t txnid
 	p->plan = *plan;
 	memcpy(p->value, plan->value, plan->vlen);
 	memcpy(p->pkey, plan->pkey, plan->pklen);
-	memcpy(p->owner, plan->owner, owner_len);
 	p->plan.value = p->value;
 	p->plan.pkey = p->pkey;
-	p->plan.owner = p->owner;
 	return true;
 }
 

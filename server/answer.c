@@ -487,7 +487,7 @@ static bool pool_plan(lookup_t *lk, const uint8_t *owner, const MDB_val *marker,
 	plan->vlen = v.mv_size;
 	plan->pkey = m + 2;
 	plan->pklen = marker->mv_size - 2;
-	plan->owner = owner;
+	memcpy(plan->owner, owner, ct_dname_len(owner)); /* owner dies with lookup()'s frame */
 	plan->ref = m[1];
 	plan->out = ct_health_pool_mask(lk->txn, plan->pkey, plan->pklen, &pool, plan->state);
 	return true;

@@ -27,14 +27,14 @@
 #define CT_ANSCACHE_POOL_VALUE 4096 /* larger pools are answered without the cache */
 
 /* What a pool answer is made from (answer.c): the pool's value, its key, the marker's group
- * reference and each target's state. The pointers point into the database during a lookup
- * and into the plan's own arrays once cached. */
+ * reference, the owner name and each target's state. value and pkey point into the database
+ * during a lookup and into the cache's own arrays once cached. */
 typedef struct {
 	const uint8_t *value;
 	size_t vlen;
 	const uint8_t *pkey;
 	size_t pklen;
-	const uint8_t *owner; /* the name the records are written under */
+	uint8_t owner[CT_DNAME_MAXLEN]; /* the name the records are written under */
 	uint8_t ref;          /* CT_POOLREF_ALL or a preview group's index */
 	uint8_t state[CT_POOL_MAX_GROUPS][CT_POOL_MAX_TARGETS];
 	int out;              /* targets not served (ct_health_pool_mask) */
@@ -65,7 +65,6 @@ typedef struct {
 	ct_pool_plan_t plan;
 	uint8_t value[CT_ANSCACHE_POOL_VALUE];
 	uint8_t pkey[CT_KEY_MAXLEN];
-	uint8_t owner[CT_DNAME_MAXLEN];
 } ct_anscache_plan_t;
 
 typedef struct ct_anscache {

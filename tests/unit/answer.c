@@ -135,6 +135,14 @@ static void ask(ct_answer_ctx_t *ctx, const char *qname, uint16_t qtype, bool tc
 	}
 }
 
+/* The first answer record is owned by the query name: a pointer to the question (0xC00C). */
+static bool answer_at_qname(const resp_t *r, const char *qname)
+{
+	uint8_t w[256];
+	size_t qend = 12 + wire(qname, w) + 4;
+	return r->an > 0 && r->len > qend + 2 && r->buf[qend] == 0xC0 && r->buf[qend + 1] == 0x0C;
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/ct-answer-XXXXXX";
@@ -283,6 +291,12 @@ int main(void)
 	ask(&ctx, "api.example.", CT_TYPE_A, false, false, &r);
 	ok(r.rcode == 0 && r.aa && r.an == 2 && r.buf[r.len - 4] == 10 && r.buf[r.len - 2] == 0,
 	   "pool answers blue's two targets");
+	int at_qname = 0;
+	for (int i = 0; i < 20; i++) {
+		ask(&ctx, "api.example.", CT_TYPE_A, false, false, &r);
+		at_qname += answer_at_qname(&r, "api.example.");
+	}
+	is_int(at_qname, 20, "pool answers, looked up and from the cache, owned by the query name");
 	ask(&ctx, "api.example.", CT_TYPE_A, false, false, &r);
 	uint8_t first = r.buf[r.len - 1];
 	ask(&ctx, "api.example.", CT_TYPE_A, false, false, &r);
