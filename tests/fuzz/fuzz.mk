@@ -2,7 +2,8 @@
 # The fuzz targets (tests/fuzz/<target>.c), included by the Makefile.
 #  make fuzz FUZZ_SECONDS=N  builds them with clang's libFuzzer, ASan and UBSan in $(FUZZ_B)
 #                            (never the tree's gcc objects) and runs each for N seconds on its
-#                            committed corpus; new inputs go to $(FUZZ_B)corpus/<target>.
+#                            committed corpus (with tests/fuzz/<target>.dict when there is
+#                            one); new inputs go to $(FUZZ_B)corpus/<target>.
 #  make fuzz-merge           adds the inputs that bring new coverage to tests/fuzz/corpus/.
 #  make test                 replays every committed input with the targets built by $(CC)
 #                            (tests/fuzz/replay.c): no libFuzzer needed.
@@ -46,7 +47,8 @@ fuzz: fuzz-build
 	@for t in $(FUZZ_TARGETS); do \
 		mkdir -p $(FUZZ_B)corpus/$$t || exit 1; \
 		echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
-		$(FUZZ_B)fuzz-$$t $(FUZZ_FLAGS) -max_total_time=$(FUZZ_SECONDS) \
+		dict=; [ ! -f tests/fuzz/$$t.dict ] || dict=-dict=tests/fuzz/$$t.dict; \
+		$(FUZZ_B)fuzz-$$t $(FUZZ_FLAGS) $$dict -max_total_time=$(FUZZ_SECONDS) \
 			-artifact_prefix=$(FUZZ_B)$$t- $(FUZZ_B)corpus/$$t tests/fuzz/corpus/$$t \
 			|| exit 1; \
 	done

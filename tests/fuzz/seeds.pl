@@ -42,7 +42,7 @@ my $i = 0;
 for my $name (@names) {
 	for my $type ($name =~ /^(www|api|shop|fuzz)\./ ? @types : qw(A AAAA)) {
 		my $p = Net::DNS::Packet->new($name, $type, 'IN');
-		$p->header->id($i);
+		$p->header->id($i || 0x4242); # 0 would be a random ID
 		$p->header->rd(1);
 		my $ctl = ($i % 2) | ((($i / 2) % 8) << 1);
 		put('query', sprintf('%03d-%s-%s', $i++, $name, $type), pack('C', $ctl) . $p->data);
@@ -154,3 +154,5 @@ query-log on
 query-log-rate 0
 EOT
 put('config', 'bad.conf', "threads 0\nlisten 1.2.3.4:99999\nhttp 127.0.0.1\nnope 1\n");
+put('config', 'rrl.conf', "listen 127.0.0.1:5300\nrrl-responses-per-second 20\nrrl-slip 2\n"
+    . "rrl-ipv4-prefix 24\nrrl-ipv6-prefix 56\nrrl-table-size 65536\n");
