@@ -20,12 +20,12 @@ my $scale = timeout_scale();
 my $NAME = 'www.app.example';
 my $QUERY = make_query($NAME, 'A', id => 0)->data;
 
-# A UDP socket from $local (any port) to the daemon.
+# A UDP socket from $local (any port) to the daemon (at $host, default its own).
 sub client
 {
-	my ($t, $local) = @_;
-	return IO::Socket::IP->new(LocalHost => $local, LocalPort => 0, PeerHost => $t->host,
-				   PeerPort => $t->port, Proto => 'udp')
+	my ($t, $local, $host) = @_;
+	return IO::Socket::IP->new(LocalHost => $local, LocalPort => 0,
+				   PeerHost => $host // $t->host, PeerPort => $t->port, Proto => 'udp')
 		|| die "udp socket from $local: $!";
 }
 
@@ -180,11 +180,12 @@ ok($t->stop == 0, 'cutoverd stops cleanly');
 # ---------------------------------------------------------------------------------------------
 # slip 1 and slip 0, at 5 a second, one worker: 300 queries each.
 
-# Send $n queries from one socket at 25 every 25 ms; the tally.
+# Send $n queries from one socket (from $local to $host, default 127.0.0.1) at 25 every 25 ms;
+# the tally and the seconds it took.
 sub flood_one
 {
-	my ($d, $n) = @_;
-	my %c = (c => { sock => client($d, '127.0.0.1'), tally => tally_new() });
+	my ($d, $n, $local, $host) = @_;
+	my %c = (c => { sock => client($d, $local // '127.0.0.1', $host), tally => tally_new() });
 	my $start = time();
 	for my $i (0 .. $n - 1) {
 		$c{c}{sock}->send(query_bytes($i)) or die "send: $!";
@@ -211,6 +212,23 @@ for my $slip (1, 0) {
 		is($c->{tc}, 0, 'slip 0: limited queries are dropped, none slips');
 	}
 	is($c->{other}, 0, '... nothing else came back');
+	$d->stop;
+}
+
+# IPv6: the client's /56 (::1's here) is limited the same way, when the machine has ::1.
+SKIP: {
+	skip 'no IPv6 loopback', 3
+		unless IO::Socket::IP->new(LocalHost => '::1', LocalPort => 0, Proto => 'udp');
+	my $d = CutoverTest->new(zones => [ zone_path('app.example') ]);
+	my $port = free_port('::1');
+	ok($d->start(threads => 1, listen => [ "[::1]:$port" ], args => [ '--rrl-responses-per-second', 5,
+		     '--rrl-slip', 1 ]), 'cutoverd on [::1] with rate 5, slip 1') or last;
+	$d->{port} = $port;
+	my ($c, $secs) = flood_one($d, 200, '::1', '::1');
+	ok($c->{full} >= 3 && $c->{full} <= 5 + 5 * $secs + 3 && $c->{full} + $c->{tc} >= 190,
+	   sprintf('IPv6: %d of 200 answered in %.2f s, %d slipped', $c->{full}, $secs, $c->{tc}));
+	like($d->stderr_text, qr/rrl limiting client=::\/56 class=positive/,
+	     'the log names the /56');
 	$d->stop;
 }
 
