@@ -236,6 +236,9 @@ static size_t slip_reply(uint8_t *resp, size_t len, size_t qend)
 	size_t pos = qend, opt = 0, optlen = 0;
 	int rrs = ct_wire_count(resp, CT_SEC_ANSWER) + ct_wire_count(resp, CT_SEC_AUTHORITY) +
 	          ct_wire_count(resp, CT_SEC_ADDITIONAL);
+	if (qend == CT_WIRE_HDRLEN && ct_get16(resp + 4) != 0) {
+		rrs = 0; /* a question that does not parse: the records behind it cannot be found */
+	}
 	for (int i = 0; i < rrs; i++) {
 		uint8_t owner[CT_DNAME_MAXLEN];
 		size_t start = pos;
@@ -253,7 +256,8 @@ static size_t slip_reply(uint8_t *resp, size_t len, size_t qend)
 		pos = end;
 	}
 	resp[2] |= 0x02; /* TC */
-	memset(resp + 6, 0, 6);
+	memset(resp + 4, 0, 8);
+	resp[5] = qend > CT_WIRE_HDRLEN; /* QDCOUNT: the question when there is one */
 	if (optlen > 0) {
 		memmove(resp + qend, resp + opt, optlen);
 		ct_put16(resp + 10, 1);

@@ -305,7 +305,11 @@ static void test_classes(void)
 	is_int(ct_rrl_apply(&rrl, &st, (struct sockaddr *)&src, hdr, 12, 1), 12,
 	       "the next slips as the header alone");
 	ok(hdr[2] & 0x02, "with TC");
-	is_int(ct_counter_get(&st.limited[CT_RRL_ERROR]), 1, "counted as an error");
+	uint8_t junk[40] = { 0xAB, 0xCD, 0x80, CT_RCODE_FORMERR, 0, 1, 0, 0, 0, 0, 0, 1, 70 };
+	is_int(ct_rrl_apply(&rrl, &st, (struct sockaddr *)&src, junk, sizeof(junk), 1), 12,
+	       "a response whose question does not parse slips as the header alone");
+	is_int(ct_get16(junk + 4) + ct_get16(junk + 10), 0, "with no question or OPT counted");
+	is_int(ct_counter_get(&st.limited[CT_RRL_ERROR]), 2, "counted as errors");
 }
 
 static void test_clock(void)
