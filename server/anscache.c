@@ -26,15 +26,15 @@ void ct_anscache_free(ct_anscache_t *c)
 }
 
 uint32_t ct_anscache_hash(const ct_anscache_t *c, const uint8_t *qname, size_t qname_len,
-			  uint16_t qtype, size_t room)
+			  uint16_t qtype)
 {
-	uint64_t h = c->seed ^ ((uint64_t)qtype << 32 | room);
+	uint64_t h = c->seed ^ qtype;
 	for (size_t i = 0; i < qname_len; i++) {
 		h = (h ^ fold(qname[i])) * 0x100000001B3ull;
 	}
 	h ^= h >> 29;
 	h *= 0xBF58476D1CE4E5B9ull;
-	return (uint32_t)(h >> 32);
+	return (uint32_t)(h >> 32) | 1; /* never 0, the tag of an empty entry */
 }
 
 static bool same_name(const uint8_t *folded, const uint8_t *qname, size_t len)
@@ -62,7 +62,8 @@ const ct_anscache_entry_t *ct_anscache_find(const ct_anscache_t *c, uint32_t has
 	size_t base = (size_t)(hash & (CT_ANSCACHE_SETS - 1)) * CT_ANSCACHE_WAYS;
 	for (size_t i = base; i < base + CT_ANSCACHE_WAYS; i++) {
 		const ct_anscache_entry_t *e = &c->entry[i];
-		if (e->txnid != txnid || !entry_is(e, hash, qname, qname_len, qtype, room)) {
+		if (c->tag[i] != hash || e->txnid != txnid ||
+		    !entry_is(e, hash, qname, qname_len, qtype, room)) {
 			continue;
 		}
 		*plan = NULL;
@@ -86,7 +87,11 @@ static size_t victim(ct_anscache_t *c, uint32_t hash, const uint8_t *qname, size
 	size_t older = SIZE_MAX;
 	for (size_t i = base; i < base + CT_ANSCACHE_WAYS; i++) {
 		const ct_anscache_entry_t *e = &c->entry[i];
-		if (entry_is(e, hash, qname, qname_len, qtype, room)) {
+		if (c->tag[i] == 0) {
+			older = older == SIZE_MAX ? i : older;
+			continue;
+		}
+		if (c->tag[i] == hash && entry_is(e, hash, qname, qname_len, qtype, room)) {
 			return i;
 		}
 		if (older == SIZE_MAX && e->txnid < txnid) {
@@ -124,6 +129,7 @@ bool ct_anscache_put(ct_anscache_t *c, uint32_t hash, const uint8_t *qname, size
 	size_t idx = victim(c, hash, qname, qname_len, qtype, room, txnid);
 	ct_anscache_entry_t *e = &c->entry[idx];
 	e->txnid = 0;
+	c->tag[idx] = 0;
 	if (plan != NULL && !put_plan(c, hash, idx, txnid, plan)) {
 		return false;
 	}
@@ -141,5 +147,6 @@ bool ct_anscache_put(ct_anscache_t *c, uint32_t hash, const uint8_t *qname, size
 	}
 	memcpy(e->data + qname_len, body, body_len);
 	e->txnid = txnid;
+	c->tag[idx] = hash;
 	return true;
 }

@@ -833,7 +833,7 @@ static void answer_snapshot(lookup_t *lk, uint64_t txnid)
 	 * in the letter case of whoever asked first. */
 	bool cache = ctx->cache != NULL && ct_dname_labels(q->qname) <= CT_WIRE_COMP_MAX;
 	if (cache) {
-		hash = ct_anscache_hash(ctx->cache, q->qname, q->qname_len, q->qtype, lk->w->cap);
+		hash = ct_anscache_hash(ctx->cache, q->qname, q->qname_len, q->qtype);
 		const ct_pool_plan_t *plan;
 		const ct_anscache_entry_t *e = ct_anscache_find(ctx->cache, hash, q->qname,
 								q->qname_len, q->qtype, lk->w->cap,

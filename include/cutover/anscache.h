@@ -70,6 +70,9 @@ typedef struct {
 typedef struct ct_anscache {
 	uint64_t seed;
 	uint32_t turn; /* which way a full set gives up next */
+	/* each entry's hash (0: empty), a set's in one cache line: a lookup reads the entry it
+	 * matches, not every way (the entries are 8 MiB, mostly outside the CPU's caches) */
+	uint32_t tag[CT_ANSCACHE_SETS * CT_ANSCACHE_WAYS];
 	ct_anscache_entry_t entry[CT_ANSCACHE_SETS * CT_ANSCACHE_WAYS];
 	ct_anscache_plan_t plans[CT_ANSCACHE_PLANS];
 } ct_anscache_t;
@@ -78,9 +81,10 @@ typedef struct ct_anscache {
 ct_anscache_t *ct_anscache_new(uint64_t seed);
 void ct_anscache_free(ct_anscache_t *c);
 
-/* The hash of a query: name (case-insensitive), type and room. */
+/* The hash of a query: name (case-insensitive) and type; never 0. Answers of the same
+ * question for other rooms (EDNS sizes) share its set. */
 uint32_t ct_anscache_hash(const ct_anscache_t *c, const uint8_t *qname, size_t qname_len,
-			  uint16_t qtype, size_t room);
+			  uint16_t qtype);
 
 /* The entry for this query built from snapshot txnid, or NULL; *plan is its pool plan or
  * NULL (an entry whose plan slot was taken by another is no hit). */
