@@ -121,7 +121,7 @@ for my $i (0 .. $SENT - 1) {
 		sleep(0.025);
 	}
 }
-drain_all(\%all, 1);
+drain_all(\%all, $scale);
 my $elapsed = time() - $t0;
 
 my %sum = (full => 0, tc => 0, other => 0);
@@ -147,7 +147,7 @@ is($o->{tc}, 0, '... none truncated');
 # The flooding /24 is still limited from another address in it, and still over UDP only.
 my %same = (s => { sock => client($t, '127.0.0.2'), tally => tally_new() });
 $same{s}{sock}->send(query_bytes(50000 + $_)) for 0 .. 99;
-drain_all(\%same, 1);
+drain_all(\%same, $scale);
 my $s = $same{s}{tally};
 ok($s->{full} < 100 && $s->{tc} > 0,
    "127.0.0.2 shares the /24's bucket: 100 queries, $s->{full} answered, $s->{tc} slipped");
@@ -194,7 +194,7 @@ sub flood_one
 			sleep(0.025);
 		}
 	}
-	drain_all(\%c, 1);
+	drain_all(\%c, $scale);
 	return ($c{c}{tally}, time() - $start);
 }
 
@@ -249,7 +249,7 @@ SKIP: {
 		}
 		last unless drain(\%c, 10 * $scale); # a reply lost: the count below says so
 	}
-	drain_all(\%c, 1);
+	drain_all(\%c, $scale);
 	is($tl->{full}, $n, "RRL off: $n queries from one source, $n full answers");
 	is($tl->{tc}, 0, '... none truncated');
 	$d->stop;
