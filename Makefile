@@ -19,9 +19,11 @@ CFLAGS  = $(W) $(OPT) $(XCFLAGS) -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS) -MMD -MP
 LDLIBS  = $(PKG_LIBS) -lpthread -lm
 
 # Debian packages: to build, and what the tests drive (DNS clients, the reference server, a
-# browser for the status page, groff to check the man pages).
+# browser for the status page, groff to check the man pages, LMDB's tools to make and dump
+# environments that are not ours).
 DEB_BUILD = gcc make pkg-config libevent-dev liblmdb-dev libldns-dev libjansson-dev libssl-dev
-DEB_TEST  = perl libnet-dns-perl bind9-dnsutils knot-dnsutils nsd chromium groff-base openssl
+DEB_TEST  = perl libnet-dns-perl bind9-dnsutils knot-dnsutils nsd chromium groff-base openssl \
+	    lmdb-utils
 # What `make bench` drives (tests/bench/): the load generator, the reference servers, and the
 # Perl the harness is written in.
 DEB_BENCH = dnsperf nsd knot gdnsd perl libnet-dns-perl
