@@ -2,8 +2,9 @@
 /* Fuzz target: raw query bytes through the whole answer path (ct_answer) against a fixture
  * database with static records of many kinds and pools of every policy and health state.
  *
- * Input: byte 0 chooses the transport (bit 0: TCP) and the source address (bits 1-3, an index
- * into sources[]); the rest is the DNS message as received. Every reply must fit its buffer,
+ * Input: byte 0 chooses the transport (bit 0: TCP), the source address (bits 1-3, an index
+ * into sources[]), whether the query is answered inside a batch as UDP datagrams are (bit 4)
+ * and whether a commit comes first (bit 5); the rest is the DNS message as received. Every reply must fit its buffer,
  * echo the ID and opcode, have QR set, respect the UDP size limits and parse as a DNS message;
  * and it must be the very reply a context without the answer cache gives. */
 #include "fuzz.h"
@@ -178,22 +179,40 @@ static void load_pools(ct_txn_t *txn)
 	ct_poolfile_deinit(&pf);
 }
 
+static void put_health(ct_txn_t *txn, const char *name, const char *text, uint8_t state,
+		       bool drained)
+{
+	uint8_t owner[CT_DNAME_MAXLEN], key[CT_RR_KEY_MAXLEN], addr[16];
+	size_t klen = 0;
+	char err[256] = "";
+	int fam = strchr(text, ':') != NULL ? AF_INET6 : AF_INET;
+	if (ct_zonefile_parse_name(name, owner) < 0 || inet_pton(fam, text, addr) != 1 ||
+	    ct_pool_key(txn, owner, fam == AF_INET ? CT_TYPE_A : CT_TYPE_AAAA, key, &klen, err,
+	                sizeof(err)) != CT_EOK) {
+		fail("health", name);
+	}
+	ct_health_t h = { .state = state, .drained = drained, .since_ms = 1, .last_ms = 1 };
+	ct_health_put(txn, key, klen, addr, fam == AF_INET ? 4 : 16, &h);
+}
+
 static void load_health(ct_txn_t *txn)
 {
 	for (size_t i = 0; i < sizeof(health) / sizeof(health[0]); i++) {
-		uint8_t owner[CT_DNAME_MAXLEN], key[CT_RR_KEY_MAXLEN], addr[16];
-		size_t klen = 0;
-		char err[256] = "";
-		int fam = strchr(health[i].addr, ':') != NULL ? AF_INET6 : AF_INET;
-		if (ct_zonefile_parse_name(health[i].owner, owner) < 0 ||
-		    inet_pton(fam, health[i].addr, addr) != 1 ||
-		    ct_pool_key(txn, owner, fam == AF_INET ? CT_TYPE_A : CT_TYPE_AAAA, key, &klen,
-		                err, sizeof(err)) != CT_EOK) {
-			fail("health", health[i].owner);
-		}
-		ct_health_t h = { .state = health[i].state, .drained = health[i].drained,
-			          .since_ms = 1, .last_ms = 1 };
-		ct_health_put(txn, key, klen, addr, fam == AF_INET ? 4 : 16, &h);
+		put_health(txn, health[i].owner, health[i].addr, health[i].state, health[i].drained);
+	}
+}
+
+/* A commit between two queries: api's green target goes down or comes back up. */
+static void flip_health(void)
+{
+	static bool down;
+	down = !down;
+	ct_txn_t txn;
+	ct_txn_begin(&store, &txn, true);
+	put_health(&txn, "api.fuzz.example.", "198.51.100.100",
+	           down ? CT_HEALTH_DOWN : CT_HEALTH_UP, false);
+	if (ct_txn_commit(&txn) != CT_EOK) {
+		fail("health flip", ct_strerror(txn.ret));
 	}
 }
 
@@ -257,8 +276,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1) {
 		return 0;
 	}
-	bool tcp = (data[0] & 1) != 0;
+	bool tcp = (data[0] & 1) != 0, batch = (data[0] & 0x10) != 0;
 	unsigned si = (data[0] >> 1) & 7;
+	if (data[0] & 0x20) {
+		flip_health();
+	}
 	const struct sockaddr *src = si == 0 ? NULL : (const struct sockaddr *)&sources[si];
 	const uint8_t *pkt = data + 1;
 	size_t len = size - 1;
@@ -272,7 +294,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ct_rng_seed(&ctx.rng, 1);
 	ct_rng_seed(&plain.rng, 1);
 	ctx.rotate = plain.rotate = 0;
+	if (batch) {
+		ct_answer_batch_begin(&ctx);
+	}
 	size_t n = ct_answer(&ctx, pkt, len, tcp, src, resp, cap);
+	if (batch) {
+		ct_answer_batch_end(&ctx);
+	}
 	size_t m = ct_answer(&plain, pkt, len, tcp, src, resp_plain, cap);
 	if (n != m || memcmp(resp, resp_plain, n) != 0) {
 		size_t at = 0;
