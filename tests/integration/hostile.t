@@ -12,6 +12,7 @@ use warnings;
 use IO::Select;
 use IO::Socket::IP;
 use Net::DNS;
+use Socket qw(SOL_SOCKET SO_LINGER);
 use Test::More;
 use Time::HiRes qw(time sleep);
 
@@ -428,6 +429,77 @@ subtest 'after a complete query, the timer starts again' => sub {
 	my ($closed, $got) = @{ wait_closed($s) };
 	ok($closed, 'closed by the idle timeout after its answer');
 	ok(length($got) > 2 && unpack('n', substr($got, 2)) == 0xd03, 'the query was answered first');
+};
+# A client that pipelines queries and never reads: cutoverd stops reading once 256 KiB of
+# answers wait (so its memory stays bounded), then closes the connection when the output has
+# not moved for the idle timeout.
+sub peak_rss_kb
+{
+	my ($pid) = @_;
+	return (slurp("/proc/$pid/status") =~ /^VmHWM:\s+(\d+)/m)[0] // 0;
+}
+
+# The state of a connected loopback socket in /proc/net/tcp ('01' ESTABLISHED), '' once gone.
+sub tcp_state
+{
+	my ($sock) = @_;
+	my $me = sprintf('0100007F:%04X', $sock->sockport);
+	my $peer = sprintf('0100007F:%04X', $sock->peerport);
+	for (split /\n/, slurp('/proc/net/tcp')) {
+		my (undef, $l, $r, $st) = split ' ';
+		return $st if $l eq $me && $r eq $peer;
+	}
+	return '';
+}
+
+subtest 'a client that does not read its answers' => sub {
+	my $q = make_query('big.example.test', 'TXT', id => 0xd04)->data; # about 900 octets each
+	my $n = 60000;
+	my $all = (pack('n', length $q) . $q) x $n;
+	my $s = connect_to($u);
+	ok($s, 'connected') or return;
+	$s->blocking(0);
+	my $rss0 = peak_rss_kb($u->pid);
+	my ($off, $moved) = (0, time());
+	while ($off < length $all && time() - $moved < 2) {
+		my $w = syswrite($s, $all, 65536, $off);
+		if ($w) {
+			($off, $moved) = ($off + $w, time());
+		} else {
+			sleep(0.05);
+		}
+	}
+	note("sent $off of " . length($all) . ' octets of queries');
+	my $deadline = time() + 60 * timeout_scale();
+	sleep(0.2) while tcp_state($s) eq '01' && time() < $deadline;
+	isnt(tcp_state($s), '01', 'the server ends the connection without it reading anything');
+	my $grown = peak_rss_kb($u->pid) - $rss0;
+	note("peak RSS grew by $grown KiB");
+	cmp_ok($grown, '<', 16384, "its memory grew by less than 16 MiB ($n answers: 54 MB)");
+	my $got = 0;
+	while (1) {
+		my $r = sysread($s, my $buf, 65536);
+		if (defined $r) {
+			last if $r == 0;
+			$got += $r;
+			next;
+		}
+		last unless $!{EAGAIN} && IO::Select->new($s)->can_read(5); # reset, or nothing more
+	}
+	note("$got octets of answers were waiting");
+	cmp_ok($got, '<', $n * 900, 'not every query was answered');
+	ok(answered('udp', $u) && answered('tcp', $u), 'UDP and TCP answered');
+};
+
+subtest 'clients that reset the connection right after their queries' => sub {
+	my $q = make_query('big.example.test', 'TXT')->data;
+	for (1 .. 50) {
+		my $s = connect_to($u) or next;
+		setsockopt($s, SOL_SOCKET, SO_LINGER, pack('ii', 1, 0)); # close sends RST
+		syswrite($s, (pack('n', length $q) . $q) x 4);
+		close $s;
+	}
+	ok(answered('udp', $u) && answered('tcp', $u), 'UDP and TCP answered after 50 resets');
 };
 ok($u->running, 'the daemon is still running');
 $u->stop;
