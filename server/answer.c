@@ -891,6 +891,13 @@ size_t ct_answer(ct_answer_ctx_t *ctx, const uint8_t *pkt, size_t len, bool tcp,
 		w.len = q.question_end;
 		ct_wire_remember(&w, CT_WIRE_HDRLEN);
 	}
+	/* CH TXT id.server and version.bind, when configured (the reply fits in 512 octets with
+	 * any OPT: the names are short, the text at most 255 octets) */
+	if (rcode == CT_RCODE_NOERROR && ct_chaos_put(ctx->chaos, &q, &w)) {
+		resp[2] |= 0x04; /* AA, as NSD and Knot */
+		count_response(ctx, &q, tcp, rcode);
+		return finish(&w, &q, rcode, q.edns, 0);
+	}
 	if (rcode == CT_RCODE_NOERROR) {
 		rcode = check_question(&q);
 	}

@@ -213,6 +213,34 @@ static bool set_rrl_table(config_t *cfg, const char *value, char *err, size_t er
 	return set_rrl_num(value, 1024, CT_RRL_MAX_TABLE, &cfg->net.rrl.table_size, err, errlen);
 }
 
+/* The text of a CH TXT answer: one character-string of printable ASCII. */
+static bool set_chaos_text(char *out, const char *value, char *err, size_t errlen)
+{
+	size_t n = strlen(value);
+	if (n == 0 || n > CT_CHAOS_TEXT_MAX) {
+		snprintf(err, errlen, "'%s': expected 1 to %d characters", value, CT_CHAOS_TEXT_MAX);
+		return false;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (value[i] < 0x20 || value[i] > 0x7e) {
+			snprintf(err, errlen, "'%s': only printable ASCII characters", value);
+			return false;
+		}
+	}
+	memcpy(out, value, n + 1);
+	return true;
+}
+
+static bool set_chaos_identity(config_t *cfg, const char *value, char *err, size_t errlen)
+{
+	return set_chaos_text(cfg->net.chaos.identity, value, err, errlen);
+}
+
+static bool set_chaos_version(config_t *cfg, const char *value, char *err, size_t errlen)
+{
+	return set_chaos_text(cfg->net.chaos.version, value, err, errlen);
+}
+
 enum {
 	OPT_CONFIG = 'c',
 	OPT_CHECK = 256,
@@ -228,7 +256,9 @@ enum {
 	OPT_RRL_SLIP,
 	OPT_RRL_IPV4,
 	OPT_RRL_IPV6,
-	OPT_RRL_TABLE
+	OPT_RRL_TABLE,
+	OPT_CHAOS_ID,
+	OPT_CHAOS_VERSION
 };
 
 /* Every option; the config file takes those with in_file, by the same name. */
@@ -252,6 +282,8 @@ static const option_t options[] = {
 	{ "rrl-ipv4-prefix", OPT_RRL_IPV4, required_argument, true, false, set_rrl_ipv4 },
 	{ "rrl-ipv6-prefix", OPT_RRL_IPV6, required_argument, true, false, set_rrl_ipv6 },
 	{ "rrl-table-size", OPT_RRL_TABLE, required_argument, true, false, set_rrl_table },
+	{ "chaos-identity", OPT_CHAOS_ID, required_argument, true, false, set_chaos_identity },
+	{ "chaos-version", OPT_CHAOS_VERSION, required_argument, true, false, set_chaos_version },
 	{ "help", 'h', no_argument, false, false, NULL },
 };
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))
@@ -293,6 +325,11 @@ static void usage(FILE *out)
 	    "      --rrl-ipv4-prefix N  client prefix length for IPv4 (default 24)\n"
 	    "      --rrl-ipv6-prefix N  client prefix length for IPv6 (default 56)\n"
 	    "      --rrl-table-size N   buckets in the rate limit table (default %d)\n"
+	    "      --chaos-identity TEXT\n"
+	    "                           answer CH TXT id.server and hostname.bind with TEXT\n"
+	    "                           (default: REFUSED)\n"
+	    "      --chaos-version TEXT answer CH TXT version.bind and version.server with\n"
+	    "                           TEXT (default: REFUSED)\n"
 	    "  -h, --help               this text\n"
 	    "\n"
 	    "It logs one event per line (key=value) and a 'ready' line once it serves.\n"
@@ -387,7 +424,8 @@ static bool load_file(config_t *cfg, const char *path)
 			    "cutoverd: %s:%d: unknown setting '%s' (settings: db, listen, threads, "
 			    "tcp-idle-timeout, tcp-max-clients, http, user, log-level, syslog, "
 			    "query-log, query-log-rate, rrl-responses-per-second, rrl-slip, "
-			    "rrl-ipv4-prefix, rrl-ipv6-prefix, rrl-table-size)\n",
+			    "rrl-ipv4-prefix, rrl-ipv6-prefix, rrl-table-size, chaos-identity, "
+			    "chaos-version)\n",
 			    path, lineno, key);
 			ok = false;
 		} else if (*value == '\0') {
@@ -524,4 +562,14 @@ void config_print(const config_t *cfg, FILE *out)
 	fprintf(out, "rrl-ipv4-prefix %u\n", cfg->net.rrl.ipv4_prefix);
 	fprintf(out, "rrl-ipv6-prefix %u\n", cfg->net.rrl.ipv6_prefix);
 	fprintf(out, "rrl-table-size %u\n", cfg->net.rrl.table_size);
+	if (cfg->net.chaos.identity[0] != '\0') {
+		fprintf(out, "chaos-identity %s\n", cfg->net.chaos.identity);
+	} else {
+		fprintf(out, "# chaos-identity TEXT (not set: CH TXT id.server is REFUSED)\n");
+	}
+	if (cfg->net.chaos.version[0] != '\0') {
+		fprintf(out, "chaos-version %s\n", cfg->net.chaos.version);
+	} else {
+		fprintf(out, "# chaos-version TEXT (not set: CH TXT version.bind is REFUSED)\n");
+	}
 }

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 
 #include "cutover/answer.h"
+#include "cutover/chaos.h"
 #include "cutover/rrl.h"
 
 #define NET_MAX_LISTEN 16
@@ -33,6 +34,7 @@ typedef struct {
 	bool query_log;     /* log every answered query (info level), rate-limited */
 	unsigned query_log_rate; /* lines per second per worker; 0: no limit */
 	ct_rrl_conf_t rrl;  /* response rate limiting of UDP answers; rate 0: off */
+	ct_chaos_t chaos;   /* CH TXT id.server and version.bind texts; empty: REFUSED */
 } net_conf_t;
 
 typedef struct worker {

@@ -24,6 +24,7 @@ int net_worker_init(worker_t *w, int id, const net_conf_t *conf, ct_store_t *sto
 			 ct_strerror(ret));
 		return -1;
 	}
+	w->answer.chaos = &conf->chaos;
 	w->base = event_base_new();
 	w->rx_buf = calloc(NET_UDP_BATCH, sizeof(*w->rx_buf));
 	w->tx_buf = calloc(NET_UDP_BATCH, sizeof(*w->tx_buf));

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "cutover/chaos.h"
 #include "cutover/select.h"
 #include "cutover/store.h"
 
@@ -83,6 +84,7 @@ typedef struct {
 	ct_poolstats_t *pools; /* owned; allocated by ct_answer_init */
 	long log_last; /* rate limit for per-packet error logs */
 	struct ct_anscache *cache; /* owned; NULL: answers are not cached */
+	const ct_chaos_t *chaos;   /* CH TXT texts, the caller's; NULL: CH is REFUSED */
 	ct_counter_t cache_hits, cache_misses;
 	/* between ct_answer_batch_begin and _end: the reader renewed once for the batch */
 	bool batch;

@@ -30,18 +30,19 @@ ok($t->start(threads => 2), 'cutoverd started') or do {
 # rcode => NAME with optional qd => 0|1 (question echoed), opcode => N, opt => 0|1 (an OPT in
 # the reply), answer => N (records in the answer), aa => 0|1, extra => CODE(packet, bytes);
 # tcp => { ... } overrides WANT for TCP (tcp => { closed => 1 }: the server closes the
-# connection without a reply); only => 'udp' | 'tcp'.
+# connection without a reply); only => 'udp' | 'tcp'; at => FIXTURE (default $t).
 sub hostile
 {
 	my ($name, $bytes, %want) = @_;
+	my $at = $want{at} // $t;
 	for my $proto ('udp', 'tcp') {
 		next if $want{only} && $want{only} ne $proto;
 		my %w = (%want, $proto eq 'tcp' && $want{tcp} ? %{ $want{tcp} } : ());
-		my $r = junk_exchange($t->host, $t->port, $bytes, tcp => $proto eq 'tcp');
+		my $r = junk_exchange($at->host, $at->port, $bytes, tcp => $proto eq 'tcp');
 		subtest "$name ($proto)" => sub {
 			if ($w{closed}) {
 				ok($r->{closed} && !@{ $r->{replies} }, 'the connection is closed, no reply');
-				ok(answered($proto), 'a new connection is answered');
+				ok(answered($proto, $at), 'a new connection is answered');
 				return;
 			}
 			ok($r->{good} && $r->{good}->header->rcode eq 'NOERROR' && $r->{good}->answer == 2,
@@ -360,9 +361,39 @@ is($t->stop, 0, 'exits 0 on SIGTERM');
 # ---------------------------------------------------------------------------------------------
 # TCP timing: a second daemon with a 3-second idle timeout. Idle means no complete query for
 # that long: it is armed when the connection opens and after each query, never by a byte.
+# It also answers CHAOS identity queries (opt-in).
 my $u = CutoverTest->new(zones => [ zone_path('example.test') ]);
-ok($u->start(threads => 1, args => [ '--tcp-idle-timeout', 3 ]), 'cutoverd with a 3 s idle timeout')
-	or diag($u->stderr_text);
+ok($u->start(threads => 1, args => [ '--tcp-idle-timeout', 3, '--chaos-identity', 'ns1 (test)',
+				      '--chaos-version', 'cutover test' ]),
+   'cutoverd with a 3 s idle timeout and CHAOS texts') or diag($u->stderr_text);
+
+subtest 'CHAOS identity queries when configured' => sub {
+	my $txt = sub {
+		my ($text) = @_;
+		return sub {
+			my ($rr) = $_[0]->answer;
+			ok($rr && $rr->type eq 'TXT' && $rr->class eq 'CH' && $rr->ttl == 0,
+			   'a CH TXT record, TTL 0') or return;
+			is(lc $rr->owner, lc(($_[0]->question)[0]->qname), 'owned by the question\'s name');
+			is(join('', $rr->txtdata), $text, "\"$text\"");
+		};
+	};
+	my $id = 0xe00;
+	for my $c ([ 'id.server', 'ns1 (test)' ], [ 'HOSTNAME.bind', 'ns1 (test)' ],
+		   [ 'version.bind', 'cutover test' ], [ 'Version.Server', 'cutover test' ]) {
+		hostile("$c->[0] CH TXT", wire_header(id => $id++) . wire_question($c->[0], 16, 3), at => $u,
+			rcode => 'NOERROR', qd => 1, aa => 1, answer => 1, extra => $txt->($c->[1]));
+	}
+	hostile('id.server CH TXT with EDNS', wire_header(id => $id++, ar => 1)
+		. wire_question('id.server', 16, 3) . wire_opt(), at => $u,
+		rcode => 'NOERROR', answer => 1, opt => 1, extra => $txt->('ns1 (test)'));
+	hostile('id.server CH A', wire_header(id => $id++) . wire_question('id.server', 1, 3), at => $u,
+		rcode => 'REFUSED', answer => 0);
+	hostile('authors.bind CH TXT', wire_header(id => $id++) . wire_question('authors.bind', 16, 3),
+		at => $u, rcode => 'REFUSED', answer => 0);
+	hostile('id.server IN TXT', wire_header(id => $id++) . wire_question('id.server', 16, 1), at => $u,
+		rcode => 'REFUSED', answer => 0);
+};
 
 sub connect_to
 {

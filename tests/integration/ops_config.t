@@ -61,6 +61,8 @@ rrl-slip 2
 rrl-ipv4-prefix 24
 rrl-ipv6-prefix 56
 rrl-table-size 262144
+# chaos-identity TEXT (not set: CH TXT id.server is REFUSED)
+# chaos-version TEXT (not set: CH TXT version.bind is REFUSED)
 EOF
 is($r->{out}, $want, '... and prints the effective settings');
 is($r->{err}, '', '... with nothing on stderr');
@@ -116,6 +118,8 @@ my @bad = (
 	[ "log-level loud\n", 1, qr/log-level 'loud': expected error, warning, info or debug/ ],
 	[ "syslog maybe\n", 1, qr/syslog 'maybe': expected yes or no/ ],
 	[ "query-log-rate -1\n", 1, qr/query-log-rate '-1'/ ],
+	[ "chaos-version a\tb\n", 1, qr/chaos-version 'a\tb': only printable ASCII/ ],
+	[ "chaos-identity " . ('x' x 256) . "\n", 1, qr/chaos-identity 'x+': expected 1 to 255 characters/ ],
 	[ "\n\n" . join('', map { "listen 127.0.0.1:" . (6000 + $_) . "\n" } 1 .. 17), 19,
 	  qr/at most 16 listen addresses/ ],
 );
