@@ -61,6 +61,7 @@ struct prober {
 	ct_shift_t *shift; /* scratch for the scheduler, allocated once */
 	ct_pool_t *pool;
 	bool running;
+	bool stopping; /* prober_free is cancelling the checks still running */
 	/* Metrics readers on other threads: the target list's membership and every target's
 	 * st, and errors, change only under this lock (never taken on the query path). */
 	pthread_mutex_t lock;
@@ -196,6 +197,9 @@ static void check_done(void *arg, bool ok, const char *error, uint32_t latency_u
 	if (t->removed) {
 		free_target(t);
 		return;
+	}
+	if (t->pr->stopping) {
+		return; /* cancelled by prober_free: not a result */
 	}
 	ct_health_t *h = &t->h;
 	h->last_ms = now_ms();
@@ -636,10 +640,16 @@ void prober_free(prober_t *pr)
 	if (pr == NULL) {
 		return;
 	}
+	/* the checks still running, also of removed targets (freed by their callback), hold events
+	 * and buffers of the base, which event_base_free() would leave behind */
+	if (pr->base != NULL) {
+		pr->stopping = true;
+		probe_cancel_all(pr->base);
+	}
 	while (pr->targets != NULL) {
 		target_t *t = pr->targets;
 		pr->targets = t->next;
-		free_target(t); /* in-flight checks die with the base below */
+		free_target(t);
 	}
 	if (pr->scan_ev != NULL) {
 		event_free(pr->scan_ev);

@@ -34,6 +34,12 @@ typedef void (*probe_done_t)(void *arg, bool ok, const char *error, uint32_t lat
 int probe_start(struct event_base *base, SSL_CTX *ssl_ctx, const struct sockaddr *addr,
 		socklen_t addrlen, const probe_spec_t *spec, probe_done_t done, void *arg);
 
+/*
+ * End every check still running on base, as failed: each callback runs now. Call before
+ * event_base_free(base), which frees none of a check's events or buffers.
+ */
+void probe_cancel_all(struct event_base *base);
+
 /* A client TLS context that verifies peers against the system's CA store. */
 SSL_CTX *probe_ssl_ctx_new(void);
 

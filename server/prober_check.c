@@ -15,7 +15,7 @@
 
 #define PROBE_MAX_RESPONSE (64 * 1024) /* judge on what arrived by then */
 
-typedef struct {
+typedef struct probe {
 	struct bufferevent *bev;
 	struct event *timer;
 	probe_spec_t spec;
@@ -26,6 +26,7 @@ typedef struct {
 	SSL_CTX *ssl_ctx;
 	bool tls;         /* HTTPS: TLS runs over the connected socket */
 	bool finished;
+	struct probe *cancel_next; /* probe_cancel_all's list */
 } probe_t;
 
 static uint32_t elapsed_us(const struct timespec *start)
@@ -248,6 +249,30 @@ int probe_start(struct event_base *base, SSL_CTX *ssl_ctx, const struct sockaddr
 	/* On failure the error event is already scheduled; the timer is the backstop. */
 	bufferevent_socket_connect(p->bev, (struct sockaddr *)addr, (int)addrlen);
 	return 0;
+}
+
+/* A running check is found by its timer, which every one has, added or active, until it ends. */
+static int collect_probe(const struct event_base *base, const struct event *ev, void *arg)
+{
+	event_callback_fn cb = event_get_callback(ev);
+	if (cb == timeout_cb || cb == start_failed_cb) {
+		probe_t *p = event_get_callback_arg(ev);
+		p->cancel_next = *(probe_t **)arg;
+		*(probe_t **)arg = p;
+	}
+	return 0;
+}
+
+void probe_cancel_all(struct event_base *base)
+{
+	probe_t *list = NULL;
+	/* collect first: events may not be freed while the base is walked */
+	event_base_foreach_event(base, collect_probe, &list);
+	while (list != NULL) {
+		probe_t *p = list;
+		list = p->cancel_next;
+		probe_finish(p, false, "cutoverd is stopping");
+	}
 }
 
 SSL_CTX *probe_ssl_ctx_new(void)
