@@ -723,6 +723,10 @@ subtest 'pool changes reach the prober while it is writing state changes' => sub
 };
 
 subtest 'scale: 1,000 targets (20 pools x 50) checked by one thread, spread in time' => sub {
+	# A load test: under a wrapper (valgrind) cutoverd runs 20 to 50 times slower and cannot
+	# keep up with 1,000 checks a second; the other subtests run the same code.
+	plan(skip_all => 'a load test, not run under $CT_TEST_WRAPPER')
+		if ($ENV{CT_TEST_WRAPPER} // '') =~ /\S/;
 	my @addr = map { "127.0.200.$_" } 1 .. 50;
 	my $port = port_for(@addr);
 	my $last = $addr[-1];
