@@ -227,6 +227,7 @@ int ct_store_open(ct_store_t *st, const char *path, const ct_store_opts_t *opts)
 				 mdb_strerror(rc));
 	}
 	pthread_rwlock_init(&st->remap, NULL);
+	atomic_init(&st->grow, false);
 	return CT_EOK;
 }
 
@@ -314,6 +315,9 @@ static void txn_fail(ct_txn_t *txn, int mdb_rc)
 	if (txn->ret == CT_EOK) {
 		txn->ret = ct_err_from_mdb(mdb_rc);
 	}
+	if (mdb_rc == MDB_MAP_FULL) {
+		atomic_store(&txn->store->grow, true);
+	}
 }
 
 void ct_txn_begin(ct_store_t *st, ct_txn_t *txn, bool rw)
@@ -321,6 +325,15 @@ void ct_txn_begin(ct_store_t *st, ct_txn_t *txn, bool rw)
 	memset(txn, 0, sizeof(*txn));
 	txn->store = st;
 	txn->rw = rw;
+	if (rw && atomic_exchange(&st->grow, false)) {
+		/* the last write found the map full: cutoverd retries it (health records), and
+		 * the operator may have raised the size with cutoverctl since */
+		MDB_envinfo info;
+		pthread_rwlock_rdlock(&st->remap);
+		mdb_env_info(st->env, &info);
+		pthread_rwlock_unlock(&st->remap);
+		grow_map(st, info.me_mapsize);
+	}
 	int rc = start_txn(txn, begin);
 	if (rc != MDB_SUCCESS) {
 		txn->txn = NULL;

@@ -4,6 +4,7 @@
 
 #include <lmdb.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -31,6 +32,9 @@ typedef struct {
 	/* Held shared by every live transaction of this process, exclusively to move the map
 	 * when another process grew the database past it (MDB_MAP_RESIZED). */
 	pthread_rwlock_t remap;
+	/* A write found the map full: before the next one, adopt the size another process
+	 * (cutoverctl --map-size) may have recorded since. */
+	atomic_bool grow;
 	char path[4096];
 } ct_store_t;
 

@@ -466,6 +466,36 @@ static void test_resized(void)
 	ct_store_close(&st);
 }
 
+/* Write n values of 1000 bytes under keys PREFIXnnnnn in one transaction. */
+static int put_many(ct_store_t *st, const char *prefix, int n)
+{
+	ct_txn_t txn;
+	uint8_t val[1000];
+	memset(val, 'z', sizeof(val));
+	ct_txn_begin(st, &txn, true);
+	for (int i = 0; i < n; i++) {
+		char key[32];
+		snprintf(key, sizeof(key), "%s%05d", prefix, i);
+		ct_txn_put(&txn, st->meta, key, strlen(key), val, sizeof(val));
+	}
+	return ct_txn_commit(&txn);
+}
+
+/* cutoverd's map is full (its health writes fail); the operator raises the size with
+ * cutoverctl --map-size, which writes little: cutoverd's next write adopts the size. */
+static void test_full_raised(void)
+{
+	ct_store_t st;
+	char db[128];
+	ct_store_opts_t small = { .create = true, .map_size = 1 << 20 };
+	is_int(ct_store_open(&st, path_in("raised", db), &small), CT_EOK, "open a 1 MiB map");
+	is_int(put_many(&st, "fill", 600), CT_EOK, "600 KB fit");
+	is_int(put_many(&st, "more", 600), CT_EDBFULL, "600 KB more do not");
+	ok(grow_elsewhere(db, "tiny", 1), "another process raises the map, writing 1 KB");
+	is_int(put_many(&st, "more", 600), CT_EOK, "the write tried again adopts the new size");
+	ct_store_close(&st);
+}
+
 int main(void)
 {
 	strcpy(base, "/tmp/ct-store-XXXXXX");
@@ -491,6 +521,7 @@ int main(void)
 	ct_store_close(&st);
 	test_full();
 	test_resized();
+	test_full_raised();
 
 	nftw(base, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	done_testing();
