@@ -533,7 +533,7 @@ static void write_db(const metrics_src_t *src, struct evbuffer *b)
 {
 	MDB_envinfo info;
 	MDB_stat st;
-	if (mdb_env_info(src->store->env, &info) != 0 || mdb_env_stat(src->store->env, &st) != 0) {
+	if (ct_store_info(src->store, &info, &st) != 0) {
 		return;
 	}
 	family(b, "cutover_db_map_size_bytes", "gauge",

@@ -499,7 +499,7 @@ static void scan_cb(evutil_socket_t fd, short what, void *arg)
 {
 	prober_t *pr = arg;
 	MDB_envinfo info;
-	mdb_env_info(pr->store->env, &info);
+	ct_store_info(pr->store, &info, NULL);
 	if (info.me_last_txnid != pr->last_txnid) {
 		scan(pr); /* sets last_txnid to the snapshot it read */
 	}
@@ -613,7 +613,7 @@ static void *prober_main(void *arg)
 int prober_start(prober_t *pr)
 {
 	MDB_envinfo info;
-	mdb_env_info(pr->store->env, &info);
+	ct_store_info(pr->store, &info, NULL);
 	pr->last_txnid = info.me_last_txnid;
 	pr->last_results_ms = now_ms();
 	scan(pr); /* every target's checks start now, not on the first query */

@@ -263,6 +263,17 @@ static int grow_map(ct_store_t *st, size_t seen)
 	return rc;
 }
 
+int ct_store_info(ct_store_t *st, MDB_envinfo *info, MDB_stat *stat)
+{
+	pthread_rwlock_rdlock(&st->remap);
+	int rc = info != NULL ? mdb_env_info(st->env, info) : MDB_SUCCESS;
+	if (rc == MDB_SUCCESS && stat != NULL) {
+		rc = mdb_env_stat(st->env, stat);
+	}
+	pthread_rwlock_unlock(&st->remap);
+	return rc;
+}
+
 /* Hold the remap lock shared; run begin (or renew) on the transaction, again after moving
  * the map when another process grew it; keep the lock only on success. */
 static int start_txn(ct_txn_t *txn, int (*start)(ct_txn_t *txn))
@@ -329,10 +340,9 @@ void ct_txn_begin(ct_store_t *st, ct_txn_t *txn, bool rw)
 		/* the last write found the map full: cutoverd retries it (health records), and
 		 * the operator may have raised the size with cutoverctl since */
 		MDB_envinfo info;
-		pthread_rwlock_rdlock(&st->remap);
-		mdb_env_info(st->env, &info);
-		pthread_rwlock_unlock(&st->remap);
-		grow_map(st, info.me_mapsize);
+		if (ct_store_info(st, &info, NULL) == MDB_SUCCESS) {
+			grow_map(st, info.me_mapsize);
+		}
 	}
 	int rc = start_txn(txn, begin);
 	if (rc != MDB_SUCCESS) {

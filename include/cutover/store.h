@@ -46,6 +46,13 @@ typedef struct {
 int ct_store_open(ct_store_t *st, const char *path, const ct_store_opts_t *opts);
 void ct_store_close(ct_store_t *st);
 
+/*
+ * mdb_env_info and mdb_env_stat (either out-parameter may be NULL), under the remap lock:
+ * both read the meta pages, which live in the map another thread may be moving. Returns 0
+ * or an MDB error.
+ */
+int ct_store_info(ct_store_t *st, MDB_envinfo *info, MDB_stat *stat);
+
 /* Detail of the last ct_store_open failure in this thread (static buffer). */
 const char *ct_store_last_error(void);
 
