@@ -6,6 +6,8 @@
 #include "tap.h"
 
 #include <ftw.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -399,13 +401,13 @@ static void test_full(void)
 
 /* Fill the database past 1 MiB from another process with a larger map, as cutoverctl
  * --map-size does while cutoverd runs. */
-static bool grow_elsewhere(const char *db, const char *prefix, int n)
+static bool grow_elsewhere(const char *db, const char *prefix, int n, size_t map)
 {
 	pid_t pid = fork();
 	if (pid == 0) {
 		ct_store_t st;
 		ct_txn_t txn;
-		ct_store_opts_t big = { .map_size = BIG_MAP };
+		ct_store_opts_t big = { .map_size = map };
 		uint8_t val[1000];
 		memset(val, 'y', sizeof(val));
 		if (ct_store_open(&st, db, &big) != CT_EOK) {
@@ -438,7 +440,7 @@ static void test_resized(void)
 	ct_store_opts_t small = { .create = true, .map_size = 1 << 20 };
 	is_int(ct_store_open(&st, path_in("resized", db), &small), CT_EOK, "open a 1 MiB map");
 	is_int(ct_reader_init(&st, &rd), CT_EOK, "reader init");
-	ok(grow_elsewhere(db, "grown", 3000), "another process writes 3 MB with a 1.5 GiB map");
+	ok(grow_elsewhere(db, "grown", 3000, BIG_MAP), "another process writes 3 MB with a 1.5 GiB map");
 	is_int(ct_reader_renew(&rd), CT_EOK, "the reader renews past the end of its old map");
 	ok(ct_txn_get(&rd, st.meta, "grown02999", 10, &v) && v.mv_size == 1000,
 	   "and reads what was written there");
@@ -446,7 +448,7 @@ static void test_resized(void)
 	mdb_env_info(st.env, &info);
 	ok(info.me_mapsize == BIG_MAP, "the map is the writer's size now: %zu",
 	   info.me_mapsize);
-	ok(grow_elsewhere(db, "again", 6000), "the database grows again, elsewhere");
+	ok(grow_elsewhere(db, "again", 6000, BIG_MAP), "the database grows again, elsewhere");
 	ct_txn_begin(&st, &w, true);
 	is_int(w.ret, CT_EOK, "a write transaction begins past the end too");
 	ct_txn_put(&w, st.meta, "mine", 4, "1", 1);
@@ -463,6 +465,73 @@ static void test_resized(void)
 	mdb_env_info(st.env, &info);
 	ok(info.me_mapsize == BIG_MAP, "keeps the size last written with, above the default: %zu",
 	   info.me_mapsize);
+	ct_store_close(&st);
+}
+
+typedef struct {
+	ct_store_t *st;
+	atomic_bool stop;
+	long reads, failures;
+} readers_t;
+
+static void *read_loop(void *arg)
+{
+	readers_t *r = arg;
+	ct_txn_t rd;
+	MDB_val v;
+	if (ct_reader_init(r->st, &rd) != CT_EOK) {
+		r->failures++;
+		return NULL;
+	}
+	while (!atomic_load(&r->stop)) {
+		if (ct_reader_renew(&rd) != CT_EOK || !ct_txn_get(&rd, r->st->meta, "keep", 4, &v) ||
+		    v.mv_size != 1) {
+			__atomic_fetch_add(&r->failures, 1, __ATOMIC_RELAXED);
+		}
+		__atomic_fetch_add(&r->reads, 1, __ATOMIC_RELAXED);
+		ct_reader_reset(&rd);
+	}
+	ct_reader_deinit(&rd);
+	return NULL;
+}
+
+/* Readers on two threads, as cutoverd's workers, while another process grows the database
+ * past their map three times: every read succeeds, the map moves under none of them. */
+static void test_resized_threads(void)
+{
+	ct_store_t st;
+	ct_txn_t w;
+	char db[128];
+	ct_store_opts_t small = { .create = true, .map_size = 1 << 20 };
+	is_int(ct_store_open(&st, path_in("threads", db), &small), CT_EOK, "open a 1 MiB map");
+	ct_txn_begin(&st, &w, true);
+	ct_txn_put(&w, st.meta, "keep", 4, "1", 1);
+	ct_txn_commit(&w);
+	readers_t r = { .st = &st };
+	pthread_t th[2];
+	for (int i = 0; i < 2; i++) {
+		pthread_create(&th[i], NULL, read_loop, &r);
+	}
+	bool grown = true;
+	for (int i = 0; i < 3; i++) {
+		char prefix[16];
+		snprintf(prefix, sizeof(prefix), "g%d_", i);
+		grown &= grow_elsewhere(db, prefix, 1500 << i, (size_t)4 << (20 + i));
+	}
+	/* let the readers renew past the last commit before they stop (bounded: 10 s) */
+	long seen = __atomic_load_n(&r.reads, __ATOMIC_RELAXED);
+	for (int i = 0; i < 1000 && __atomic_load_n(&r.reads, __ATOMIC_RELAXED) < seen + 1000; i++) {
+		usleep(10000);
+	}
+	atomic_store(&r.stop, true);
+	for (int i = 0; i < 2; i++) {
+		pthread_join(th[i], NULL);
+	}
+	ok(grown, "another process grew it to 4, 8 and 16 MiB maps");
+	is_int(r.failures, 0, "no read failed (%ld reads)", r.reads);
+	MDB_envinfo info;
+	ct_store_info(&st, &info, NULL);
+	ok(info.me_mapsize == (size_t)16 << 20, "the map is the last size: %zu", info.me_mapsize);
 	ct_store_close(&st);
 }
 
@@ -491,7 +560,7 @@ static void test_full_raised(void)
 	is_int(ct_store_open(&st, path_in("raised", db), &small), CT_EOK, "open a 1 MiB map");
 	is_int(put_many(&st, "fill", 600), CT_EOK, "600 KB fit");
 	is_int(put_many(&st, "more", 600), CT_EDBFULL, "600 KB more do not");
-	ok(grow_elsewhere(db, "tiny", 1), "another process raises the map, writing 1 KB");
+	ok(grow_elsewhere(db, "tiny", 1, BIG_MAP), "another process raises the map, writing 1 KB");
 	is_int(put_many(&st, "more", 600), CT_EOK, "the write tried again adopts the new size");
 	ct_store_close(&st);
 }
@@ -522,6 +591,7 @@ int main(void)
 	test_full();
 	test_resized();
 	test_full_raised();
+	test_resized_threads();
 
 	nftw(base, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	done_testing();
