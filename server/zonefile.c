@@ -653,6 +653,15 @@ static void read_record(reader_t *r, source_t *s, int line, scope_t *sc, const c
 		     entry_excerpt(e, excerpt, sizeof(excerpt)), ldns_get_errorstr_by_id(st));
 		goto out;
 	}
+	if (ldns_rr_get_type(rr) != type) {
+		/* ldns splits fields at spaces and tabs only: at a vertical tab or form feed it
+		 * read another type (TYPE0 with no rdata) than the one we checked */
+		tell(zf, CT_LOG_ERR, s->name, line,
+		     "cannot parse '%s': separate the fields with spaces or tabs, not vertical "
+		     "tabs or form feeds",
+		     entry_excerpt(e, excerpt, sizeof(excerpt)));
+		goto out;
+	}
 	ldns_rr_set_ttl(rr, ttl);
 	if (ldns_rr_get_class(rr) != LDNS_RR_CLASS_IN) {
 		char *c = ldns_rr_class2str(ldns_rr_get_class(rr));

@@ -379,6 +379,11 @@ static const struct {
 	  "the apex (a zone has exactly one)" },
 	{ "wrong-origin.zone", HEAD, "other.example.",
 	  "wrong-origin.zone:3: app.example. is outside the zone other.example." },
+	/* ldns read TYPE0 there, which was imported and exported as a line that does not
+	 * import back (found by tests/fuzz/zonefile) */
+	{ "vtab.zone", HEAD "@ 3600 IN NS\vns2\n", NULL,
+	  "vtab.zone:6: cannot parse '@ 3600 IN NS ns2': separate the fields with spaces or "
+	  "tabs, not vertical tabs or form feeds" },
 };
 
 static void test_rejects(void)
