@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 
 /* Help texts: one line of source per line of output. */
 /* clang-format off */
@@ -116,6 +117,16 @@ void ct_ctl_txn_err(const ct_store_t *st, int ret, const char *what)
 		ct_ctl_err("%s: database full; raise --map-size (the map is %zu bytes now); "
 		           "nothing was written",
 		           what, info.me_mapsize);
+	} else if (ret == -ENOSPC || ret == -EDQUOT || ret == -EIO) {
+		/* LMDB reports a short write to a full file system as EIO */
+		struct statvfs fs;
+		unsigned long long avail = 0;
+		if (statvfs(st->path, &fs) == 0) {
+			avail = (unsigned long long)fs.f_bavail * fs.f_frsize;
+		}
+		ct_ctl_err("%s: %s writing database %s (its file system has %llu bytes free; "
+		           "free some if it is full); nothing was written",
+		           what, ct_strerror(ret), st->path, avail);
 	} else {
 		ct_ctl_err("%s: %s (database %s)", what, ct_strerror(ret), st->path);
 	}

@@ -5,9 +5,10 @@
 # cutoverctl killed with SIGKILL part way through a large import (the database holds the old
 # zone or the new one, never a mix, and cutoverd answers from the old one meanwhile); the LMDB
 # map full during an import and a pool change (a message naming --map-size, a non-zero exit,
-# nothing written, cutoverd answering from the last good state); a map raised by cutoverctl
-# --map-size kept by a restarted cutoverd. Load is bounded in count and time; every wait is a
-# bounded poll.
+# nothing written, cutoverd answering from the last good state); the file system full during
+# an import (where and why, nothing written; needs a mount namespace, skipped without); a map
+# raised by cutoverctl --map-size kept by a restarted cutoverd. Load is bounded in count and
+# time; every wait is a bounded poll.
 use strict;
 use warnings;
 
@@ -289,6 +290,35 @@ subtest 'cutoverctl killed with SIGKILL part way through a large import: old zon
 	answers_become('new7.big.example', '10.2.0.7', 'and answered');
 	is(answer_of('old7.big.example'), 'NXDOMAIN', 'the old names are gone');
 	$t->ctl_ok('drop the big zone', qw(zone delete big.example));
+};
+
+# ---------------------------------------------------------------------------------------------
+# The file system full: a 256 KiB tmpfs in a mount namespace of its own (skipped without one).
+subtest 'the file system fills up during an import: a clear error, nothing written' => sub {
+	my $mnt = "$dir/small";
+	mkdir $mnt;
+	my $ctl = CutoverTest::cutoverctl_bin();
+	my $zone = big_zone("$dir/disk.zone", 'disk', '10.5', 1, 20_000);
+	# Each step's output behind a line "== STEP exit=N".
+	my $script = 'mount -t tmpfs -o size=256k tmpfs "$1" || exit 99; c() { s=$1; d=$2; shift 2; '
+		. 'echo "== $s"; "$CTL" --db "$d/db" "$@" 2>&1; echo "== $s exit=$?"; }; '
+		. 'db=$1; c first "$db" zone import "$2"; c list1 "$db" zone list; '
+		. 'c export1 "$db" zone export app.example; c big "$db" zone import "$3"; '
+		. 'c list2 "$db" zone list; c export2 "$db" zone export app.example; '
+		. 'c weight "$db" pool set api.app.example --group blue=192.0.2.1';
+	my $r = CutoverTest::run_cmd([ 'unshare', '-m', 'sh', '-c', $script, 'sh', $mnt,
+				       zone_path('app.example'), $zone ], env => { CTL => $ctl });
+	plan(skip_all => "no mount namespace here (unshare -m needs root): $r->{err}")
+		if $r->{exit} == 99 || $r->{out} !~ /== first exit=0/;
+	my %o = $r->{out} =~ /^== (\w+)\n(.*?)^== \1 exit=\d+$/msg;
+	my %x = $r->{out} =~ /^== (\w+) exit=(\d+)$/mg;
+	is($x{big}, 1, 'the import fails with exit status 1') or diag($r->{out});
+	my $why = qr/not imported: .*writing database .*file system has \d+ bytes free/;
+	like($o{big} // '', qr/$why.*; nothing was written/, 'saying where and why')
+		or diag($r->{out});
+	is($o{list2}, $o{list1}, 'the zones are as they were');
+	is($o{export2}, $o{export1}, 'and their records');
+	is($x{weight}, 0, 'a small change still goes in') or diag($o{weight});
 };
 
 # ---------------------------------------------------------------------------------------------
