@@ -160,7 +160,8 @@ int ct_store_open(ct_store_t *st, const char *path, const ct_store_opts_t *opts)
 	if (rc == MDB_SUCCESS) {
 		rc = mdb_env_open(st->env, path, flags, 0640);
 	}
-	/* Without a size LMDB takes the one the last writer had; keep at least the default. */
+	/* Without a size LMDB takes the largest any writer had (it records only increases);
+	 * keep at least the default. */
 	MDB_envinfo info;
 	if (rc == MDB_SUCCESS && opts->map_size == 0 &&
 	    (rc = mdb_env_info(st->env, &info)) == MDB_SUCCESS &&
@@ -253,7 +254,7 @@ static int grow_map(ct_store_t *st, size_t seen)
 	int rc = mdb_env_info(st->env, &info);
 	size_t had = info.me_mapsize;
 	if (rc == MDB_SUCCESS && had == seen) {
-		rc = mdb_env_set_mapsize(st->env, 0); /* the last writer's size, at least the data */
+		rc = mdb_env_set_mapsize(st->env, 0); /* the largest recorded, at least the data */
 	}
 	if (rc == MDB_SUCCESS && (rc = mdb_env_info(st->env, &info)) == MDB_SUCCESS &&
 	    info.me_mapsize < had) {

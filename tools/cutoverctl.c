@@ -55,7 +55,7 @@ static const char usage_text[] =
 	"  --db DIR          the database directory (default: $CUTOVER_DB, else " CT_DEFAULT_DB ")\n"
 	"  --map-size BYTES  the most the database may grow to, with K, M or G for KiB, MiB,\n"
 	"                    GiB; raise it when cutoverctl says the database is full (default:\n"
-	"                    the size it was last written with, at least 1G: a raised size\n"
+	"                    the largest it was written with, at least 1G: a raised size\n"
 	"                    stays, and cutoverd follows it)\n"
 	"  --actor NAME      who is recorded in history for the changes (default: the login\n"
 	"                    user, $USER); the changing commands take --actor too\n"

@@ -19,7 +19,7 @@
 #define CT_DEFAULT_DB            "/var/lib/cutover"
 
 typedef struct {
-	size_t map_size;      /* 0: the size the database was last written with, at least
+	size_t map_size;      /* 0: the largest size the database was written with, at least
 	                         CT_STORE_DEFAULT_MAPSIZE (so a --map-size once raised stays) */
 	bool create;          /* create the directory and databases if missing */
 	bool read_only;       /* open MDB_RDONLY (no write transactions) */

@@ -463,7 +463,7 @@ static void test_resized(void)
 	ct_store_opts_t plain = { 0 };
 	is_int(ct_store_open(&st, db, &plain), CT_EOK, "reopen without a map size");
 	mdb_env_info(st.env, &info);
-	ok(info.me_mapsize == BIG_MAP, "keeps the size last written with, above the default: %zu",
+	ok(info.me_mapsize == BIG_MAP, "keeps the largest size written with, above the default: %zu",
 	   info.me_mapsize);
 	ct_store_close(&st);
 }
