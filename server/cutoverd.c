@@ -90,6 +90,12 @@ int main(int argc, char **argv)
 	}
 
 	signal(SIGPIPE, SIG_IGN);
+	unsigned long long nofile, nofile_need;
+	if (!net_tcp_nofile(&cfg.net, &nofile, &nofile_need)) {
+		log_warn("open-files limit=%llu need=%llu reason=\"threads x tcp-max-clients "
+		         "connections cannot all be accepted: raise the hard limit (ulimit -Hn, "
+		         "LimitNOFILE=) or lower tcp-max-clients\"", nofile, nofile_need);
+	}
 	if (evthread_use_pthreads() != 0) {
 		log_err("start failed reason=\"libevent has no thread support\"");
 		return 1;

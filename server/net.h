@@ -90,6 +90,10 @@ void net_worker_deinit(worker_t *w);
 int net_udp_add(worker_t *w, int idx, int fd);
 void net_udp_read(evutil_socket_t fd, short what, void *arg);
 int net_tcp_add(worker_t *w, int idx, int fd);
+
+/* Raise the soft limit on open files to what threads x tcp-max-clients need (within the hard
+ * limit); false when it is still lower, with the limit and the need. */
+bool net_tcp_nofile(const net_conf_t *conf, unsigned long long *have, unsigned long long *need);
 /* Close every open TCP connection of the worker (at shutdown). */
 void net_tcp_close_all(worker_t *w);
 

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #define TCP_OUT_HIGH (256 * 1024) /* stop reading while this much output waits */
@@ -195,6 +196,30 @@ int net_tcp_add(worker_t *w, int idx, int fd)
 	}
 	evconnlistener_set_error_cb(w->tcp[idx], accept_error);
 	return 0;
+}
+
+bool net_tcp_nofile(const net_conf_t *conf, unsigned long long *have, unsigned long long *need)
+{
+	/* per worker: its connections, a UDP and a TCP socket per address, its event base;
+	 * then the database, the prober's checks, the HTTP endpoint, logs */
+	rlim_t want = (rlim_t)conf->threads * ((rlim_t)conf->tcp_max_conns + 2 * conf->nlisten + 4) +
+	              256;
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+		return true;
+	}
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
+		struct rlimit up = { want, rl.rlim_max };
+		if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want) {
+			up.rlim_cur = rl.rlim_max;
+		}
+		if (setrlimit(RLIMIT_NOFILE, &up) == 0) {
+			rl.rlim_cur = up.rlim_cur;
+		}
+	}
+	*have = rl.rlim_cur == RLIM_INFINITY ? want : (unsigned long long)rl.rlim_cur;
+	*need = (unsigned long long)want;
+	return *have >= *need;
 }
 
 /* Close every connection, and free the accept pause timer (at the worker's end). */

@@ -395,10 +395,12 @@ subtest 'CHAOS identity queries when configured' => sub {
 		rcode => 'REFUSED', answer => 0);
 };
 
+# A TCP connection, or undef when the server's backlog does not take it within a bound.
 sub connect_to
 {
 	my ($fixture) = @_;
-	return IO::Socket::IP->new(PeerHost => $fixture->host, PeerPort => $fixture->port, Proto => 'tcp');
+	return IO::Socket::IP->new(PeerHost => $fixture->host, PeerPort => $fixture->port, Proto => 'tcp',
+				   Timeout => 10 * timeout_scale());
 }
 
 # Wait (bounded) until the server closes $sock; returns [closed, bytes read before].
@@ -600,8 +602,14 @@ sub cpu_seconds
 }
 
 subtest 'EMFILE: no busy loop, accepting resumes' => sub {
-	my @socks = grep { defined } map { connect_to($w) } 1 .. 150;
-	is(scalar(@socks), 150, '150 connections made');
+	like($w->stderr_text, qr/warning: open-files limit=64 need=\d+/,
+	     'a warning at start: the limit is below what tcp-max-clients needs');
+	# About 40 are accepted before the limit, the rest wait in the backlog (128).
+	my @socks;
+	for (1 .. 100) {
+		push @socks, connect_to($w) // last;
+	}
+	is(scalar(@socks), 100, '100 connections made');
 	my $deadline = time() + 30 * timeout_scale();
 	sleep(0.2) until $w->stderr_text =~ /accept/ || time() > $deadline;
 	ok($w->stderr_text =~ /tcp accept failed error="Too many open files"/,
@@ -620,5 +628,31 @@ subtest 'EMFILE: no busy loop, accepting resumes' => sub {
 };
 ok($w->running, 'the daemon is still running');
 is($w->stop, 0, 'exits 0 on SIGTERM');
+
+# With room under the hard limit, cutoverd raises its soft limit to what the TCP limits need
+# (threads x tcp-max-clients and its own descriptors), so the same connections are all taken.
+my $x = CutoverTest->new(zones => [ zone_path('example.test') ]);
+ok($x->start(threads => 1, wrapper => [ 'prlimit', '--nofile=64:4096' ],
+	     args => [ '--tcp-max-clients', 1000, '--tcp-idle-timeout', 600 ]),
+   'cutoverd with a soft limit of 64 open files and a hard limit of 4096') or diag($x->stderr_text);
+
+subtest 'the soft limit is raised for tcp-max-clients' => sub {
+	my $limits = slurp('/proc/' . $x->pid . '/limits');
+	my ($soft) = $limits =~ /^Max open files\s+(\d+)/m;
+	note("soft limit $soft");
+	cmp_ok($soft // 0, '>=', 1000, 'the soft limit covers 1000 connections');
+	my @socks;
+	for (1 .. 300) {
+		push @socks, connect_to($x) // last;
+	}
+	is(scalar(@socks), 300, '300 connections made');
+	ok(answered('tcp', $x), 'one more is answered');
+	my @closed = IO::Select->new(@socks)->can_read(1);
+	is(scalar(@closed), 0, 'none of the 300 was closed');
+	unlike($x->stderr_text, qr/accept failed|open-files/, 'no accept failure, no warning');
+	close $_ for @socks;
+};
+ok($x->running, 'the daemon is still running');
+is($x->stop, 0, 'exits 0 on SIGTERM');
 
 done_testing();
