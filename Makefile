@@ -112,8 +112,9 @@ test: deps-test
 	@$(MAKE) --no-print-directory check
 
 # The suite against the programs under $(B), built already (make test, test-asan, test-valgrind).
+# A test that runs make itself (ops_install.t) gets none of this make's settings, B included.
 check:
-	prove -I tests/lib $(TEST_BIN) tests/integration/*.t
+	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL prove -I tests/lib $(TEST_BIN) tests/integration/*.t
 
 # cutoverd beside NSD, Knot and gdnsd on loopback, a few minutes; not part of `make test`.
 # Prints a markdown table, writes CSV under bench-results/ (README.md, "Measured figures").
