@@ -18,6 +18,7 @@ int ct_dname_unpack(const uint8_t *pkt, size_t pktlen, size_t *pos, uint8_t *out
 	size_t end = 0;        /* where the name ends in the packet, set at the first pointer */
 	size_t lowest = p;     /* every pointer must go strictly below this */
 	bool jumped = false;
+	int hops = 0;
 
 	for (;;) {
 		if (p >= pktlen) {
@@ -31,6 +32,12 @@ int ct_dname_unpack(const uint8_t *pkt, size_t pktlen, size_t *pos, uint8_t *out
 			size_t target = ((size_t)(c & 0x3F) << 8) | pkt[p + 1];
 			if (target >= lowest) {
 				return CT_EMALF; /* forward pointer or loop */
+			}
+			if (++hops > CT_DNAME_MAXLABELS) {
+				/* more pointers than a name has labels: only a chain of pointers to
+				 * pointers, built to make every record that points at it cost its
+				 * whole length (a 64 KiB message could hold 30,000 hops) */
+				return CT_EMALF;
 			}
 			if (!jumped) {
 				end = p + 2;

@@ -198,6 +198,25 @@ subtest 'compression pointers: loops, forward, outside the message: FORMERR' => 
 		. pack('nnNn', 16, 1, 0, 3) . "\x01b\0", %formerr_q);
 	hostile('a pointer cut after its first byte', wire_header(id => 0x408, ar => 1) . $Q . "\xc0",
 		%formerr_q);
+	# A ladder of pointers to pointers in a record's RDATA (which is not parsed), then records
+	# whose owners point at its top: each owner would cost the whole ladder to read. At most
+	# 128 pointers per name (a name has no more labels); a 64 KiB message would hold 30,000.
+	my $ladder = sub {
+		my ($id, $rungs, $size) = @_;
+		my $at = length(wire_header() . $Q) + 12; # where the first record's RDATA starts
+		my $rd = pack('n', 0xc00c) . join('', map { pack('n', 0xc000 | ($at + 2 * ($_ - 1))) } 1 .. $rungs - 1);
+		my $top = pack('n', 0xc000 | ($at + 2 * ($rungs - 1)));
+		my $body = $Q . "\xc0\x0c" . pack('nnNn', 16, 1, 0, length $rd) . $rd;
+		my $n = 1;
+		do { $body .= $top . pack('nnNn', 16, 1, 0, 0); $n++ } while 12 + length($body) + 12 <= $size;
+		return wire_header(id => $id, ar => $n) . $body;
+	};
+	hostile('an owner 128 pointers deep', $ladder->(0x409, 127, 0), # its own, then 127
+		rcode => 'NOERROR', qd => 1, answer => 2);
+	hostile('an owner 129 pointers deep', $ladder->(0x40a, 128, 0), %formerr_q);
+	my $m = $ladder->(0x40b, 29000, 65535);
+	hostile('a 64 KiB message of owners 29,001 pointers deep (' . length($m) . ' octets)', $m,
+		only => 'tcp', %formerr_q);
 };
 
 subtest 'trailing garbage and missing records: FORMERR' => sub {

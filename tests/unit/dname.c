@@ -112,6 +112,21 @@ int main(void)
 	ok(ct_dname_unpack(pkt, 321, &pos, back) == CT_EMALF, "name over 255 octets rejected");
 	pos = 0;
 	ok(ct_dname_unpack(pkt, 30, &pos, back) == CT_EMALF, "truncated name rejected");
+	/* A chain of pointers to pointers down to "\3www\0" at 0: 128 hops are read, 129 not. */
+	uint8_t chain[2 + 4 + 2 * 130];
+	memcpy(chain, "\3www", 5);
+	chain[5] = 0;
+	for (int i = 0; i < 130; i++) {
+		size_t at = 6 + 2 * (size_t)i;
+		size_t to = i == 0 ? 0 : at - 2;
+		chain[at] = (uint8_t)(0xC0 | (to >> 8));
+		chain[at + 1] = (uint8_t)to;
+	}
+	pos = 6 + 2 * 127;
+	is_int(ct_dname_unpack(chain, sizeof(chain), &pos, back), 5, "128 pointers in a row are read");
+	pos = 6 + 2 * 128;
+	ok(ct_dname_unpack(chain, sizeof(chain), &pos, back) == CT_EMALF,
+	   "129 pointers in a row are rejected");
 	ok(ct_dname_check((const uint8_t *)"\x03www\x00", 5) == 5, "check accepts a valid name");
 	ok(ct_dname_check((const uint8_t *)"\x03ww", 3) == CT_EMALF, "check rejects a short one");
 
