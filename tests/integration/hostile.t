@@ -73,7 +73,9 @@ sub check_reply
 	is($p->header->rcode, $w->{rcode}, "RCODE $w->{rcode}");
 	is($qd, $w->{qd}, $w->{qd} ? 'the question echoed' : 'no question') if defined $w->{qd};
 	if ($w->{qd} && length($query) >= 12) {
-		my $qlen = length(wire_name(($p->question)[0]->qname)) + 4;
+		my $end = 12; # walk the question's labels (plain: pointers are FORMERR there)
+		$end += 1 + ord(substr($query, $end, 1)) while ord(substr($query, $end, 1));
+		my $qlen = $end + 1 + 4 - 12; # the root label, type and class
 		is(unpack('H*', substr($raw, 12, $qlen)), unpack('H*', substr($query, 12, $qlen)),
 		   'the question echoed byte for byte');
 	}
@@ -383,8 +385,21 @@ is($t->stop, 0, 'exits 0 on SIGTERM');
 # It also answers CHAOS identity queries (opt-in).
 my $u = CutoverTest->new(zones => [ zone_path('example.test') ]);
 ok($u->start(threads => 1, args => [ '--tcp-idle-timeout', 3, '--chaos-identity', 'ns1 (test)',
-				      '--chaos-version', 'cutover test' ]),
-   'cutoverd with a 3 s idle timeout and CHAOS texts') or diag($u->stderr_text);
+				      '--chaos-version', 'cutover test', '--query-log' ]),
+   'cutoverd with a 3 s idle timeout, CHAOS texts and the query log') or diag($u->stderr_text);
+
+# Labels are binary (RFC 2181 11): any octet is echoed as sent, and the query log escapes what
+# would split its line or its fields, so a query cannot forge log lines.
+subtest 'binary labels: echoed exactly, escaped in the query log' => sub {
+	my $name = "\x0dforged\nline x" . "\x03a.b" . "\x02\0\\" . wire_name('example.test');
+	hostile('a name with a newline, a space, a dot, a NUL and a backslash',
+		wire_header(id => 0xe40) . $name . pack('nn', 1, 1), at => $u,
+		rcode => 'NXDOMAIN', qd => 1, aa => 1);
+	my @lines = grep { /forged/ } split /\n/, $u->stderr_text;
+	is(scalar(@lines), 2, 'one query log line per query (UDP, TCP)') or diag(join("\n", @lines));
+	like($lines[0] // '', qr/ name=forged\\010line\\032x\.a\\\.b\.\\000\\\\\.example\.test\. qtype=A /,
+	     'escaped as in a zone file (\\DDD, \\.)');
+};
 
 subtest 'CHAOS identity queries when configured' => sub {
 	my $txt = sub {
