@@ -2,10 +2,12 @@
 # SPDX-License-Identifier: MIT
 # Hostile and malformed messages (issue 8). Each is sent as raw bytes over UDP and over TCP (with
 # its 2-byte length) to a real cutoverd; the reply (RCODE, flags, sections) or its absence is
-# checked, then a normal query on the same socket or connection must be answered. Then the TCP
-# limits: half-sent messages and trickling clients are closed by the idle timeout, thousands of
-# connections do not get past tcp-max-clients nor stop UDP, and running out of descriptors does
-# not make the daemon spin. The choices are documented in cutoverd(8), RESPONSES.
+# checked, then a normal query on the same socket or connection must be answered. Then, with
+# more daemons: CHAOS identity answers (opt-in) and binary labels in the query log; the TCP
+# limits: half-sent messages and trickling clients are closed by the idle timeout, a client
+# that never reads costs bounded memory, thousands of connections do not get past
+# tcp-max-clients nor stop UDP, and running out of descriptors does not make the daemon spin.
+# The choices are documented in cutoverd(8), RESPONSES and TCP.
 use strict;
 use warnings;
 
