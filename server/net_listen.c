@@ -42,10 +42,12 @@ bool net_addr_parse(const char *text, net_addr_t *addr, char *err, size_t errlen
 	}
 	long portnum = 53;
 	if (port != NULL) {
-		char *end;
-		errno = 0;
-		portnum = strtol(port, &end, 10);
-		if (*port == '\0' || *end != '\0' || errno != 0 || portnum < 1 || portnum > 65535) {
+		/* digits only (strtol would take blanks and a sign), at most 5: the text is kept
+		 * in addr->text and printed back by --check-config */
+		size_t digits = strspn(port, "0123456789");
+		portnum = digits >= 1 && digits <= 5 && port[digits] == '\0' ? strtol(port, NULL, 10)
+		                                                              : 0;
+		if (portnum < 1 || portnum > 65535) {
 			snprintf(err, errlen, "'%s': port must be a number from 1 to 65535", text);
 			return false;
 		}
