@@ -4,7 +4,8 @@
 #                            (never the tree's gcc objects) and runs each for N seconds on its
 #                            committed corpus (with tests/fuzz/<target>.dict when there is
 #                            one); new inputs go to $(FUZZ_B)corpus/<target>.
-#  make fuzz-merge           adds the inputs that bring new coverage to tests/fuzz/corpus/.
+#  make fuzz-merge           adds the inputs that reach new edges to tests/fuzz/corpus/ (edges
+#                            only, not hit counts: it keeps the committed corpus small).
 #  make test                 replays every committed input with the targets built by $(CC)
 #                            (tests/fuzz/replay.c): no libFuzzer needed.
 
@@ -56,7 +57,8 @@ fuzz: fuzz-build
 fuzz-merge: fuzz-build
 	@for t in $(FUZZ_TARGETS); do \
 		mkdir -p $(FUZZ_B)corpus/$$t || exit 1; \
-		$(FUZZ_B)fuzz-$$t $(FUZZ_FLAGS) -merge=1 tests/fuzz/corpus/$$t $(FUZZ_B)corpus/$$t \
+		$(FUZZ_B)fuzz-$$t $(FUZZ_FLAGS) -merge=1 -use_counters=0 tests/fuzz/corpus/$$t \
+			$(FUZZ_B)corpus/$$t \
 			|| exit 1; \
 	done
 
