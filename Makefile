@@ -144,7 +144,8 @@ test-asan: deps-test
 	@$(ASAN_ENV) $(MAKE) --no-print-directory B=$(ASAN_B) check
 
 # The unit tests and the integration suite under valgrind (memcheck), with the normal build:
-# any error or definite leak fails. Slow (see README); not part of CI.
+# any error or definite leak fails. Slow (see README); not part of CI. VALGRIND_CTL=1 runs every
+# cutoverctl under it too (far slower still: cli.t, pools_cli.t and health_cli.t take 20 min).
 VALGRIND = valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
 	   --show-leak-kinds=definite --track-fds=no --suppressions=$(CURDIR)/tests/sanitizer/valgrind.supp
 
@@ -152,7 +153,8 @@ test-valgrind: deps-test
 	@sh tools/install-deps.sh valgrind
 	@$(MAKE) --no-print-directory programs
 	prove -I tests/lib --exec '$(VALGRIND)' $(TEST_BIN)
-	CT_TEST_WRAPPER='$(VALGRIND)' prove -I tests/lib tests/integration/*.t
+	CT_TEST_WRAPPER='$(VALGRIND)' $(if $(VALGRIND_CTL),CT_TEST_CTL_WRAPPER='$(VALGRIND)') \
+		prove -I tests/lib tests/integration/*.t
 
 # Binaries, man pages, the example config (also as SYSCONFDIR/cutover/cutoverd.conf when there
 # is none yet), the systemd unit and the bash completion.

@@ -44,7 +44,15 @@ sub timeout_scale
 {
 	my $s = $ENV{CT_TEST_TIMEOUT_SCALE};
 	return $s if defined $s && $s =~ /^\d+(\.\d+)?$/ && $s > 0;
-	return (defined $ENV{CT_TEST_WRAPPER} && $ENV{CT_TEST_WRAPPER} ne '') ? 10 : 1;
+	return wrapper('CT_TEST_WRAPPER') || wrapper('CT_TEST_CTL_WRAPPER') ? 10 : 1;
+}
+
+# The words of $ENV{$var}, a command to run cutoverd (CT_TEST_WRAPPER) or cutoverctl
+# (CT_TEST_CTL_WRAPPER) under, e.g. valgrind: an empty list when unset.
+sub wrapper
+{
+	my ($var) = @_;
+	return split(' ', $ENV{$var} // '');
 }
 
 sub slurp
@@ -314,7 +322,7 @@ sub ctl
 	my ($self, @args) = @_;
 	my %o;
 	%o = %{ shift @args } if @args && ref $args[0] eq 'HASH';
-	my @cmd = (cutoverctl_bin());
+	my @cmd = (wrapper('CT_TEST_CTL_WRAPPER'), cutoverctl_bin());
 	push @cmd, '--db', $o{db} // $self->{db} unless $o{nodb};
 	return run_cmd([ @cmd, @args ], %o);
 }
@@ -351,9 +359,7 @@ sub start_once
 	push @cmd, map { ('--listen', $_) } @listen;
 	push @cmd, '--threads', $o{threads} if defined $o{threads};
 	push @cmd, @{ $o{args} } if $o{args};
-	if (defined $ENV{CT_TEST_WRAPPER} && $ENV{CT_TEST_WRAPPER} =~ /\S/) {
-		unshift @cmd, split(' ', $ENV{CT_TEST_WRAPPER});
-	}
+	unshift @cmd, wrapper('CT_TEST_WRAPPER');
 	unshift @cmd, @{ $o{wrapper} } if $o{wrapper}; # e.g. [ 'prlimit', '--nofile=64' ]
 	$self->{runs}++;
 	$self->{stderr} = "$self->{dir}/cutoverd.$self->{runs}.err";
