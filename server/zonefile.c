@@ -1494,6 +1494,15 @@ static int print_rrset(FILE *out, const uint8_t *owner, int rel_labels, uint16_t
 	char name[CT_DNAME_STRLEN], tbuf[16];
 	const char *tname = type_str(type, tbuf, sizeof(tbuf));
 	relative_str(owner, rel_labels, name);
+	/* ldns reads an owner of fewer than LDNS_MAX_DOMAINLEN characters, and escapes (\DDD)
+	 * make some names of fewer octets longer than that: such an owner is written as its
+	 * first label under an $ORIGIN of its parent, then the zone's $ORIGIN comes back */
+	bool deep = strlen(name) >= LDNS_MAX_DOMAINLEN;
+	char origin[CT_DNAME_STRLEN];
+	if (deep) {
+		fprintf(out, "$ORIGIN %s\n", ct_dname_to_str(ct_dname_skip(owner, 1), origin));
+		relative_str(owner, 1, name);
+	}
 	size_t pos = 0;
 	const uint8_t *rd;
 	uint16_t rdlen;
@@ -1507,6 +1516,10 @@ static int print_rrset(FILE *out, const uint8_t *owner, int rel_labels, uint16_t
 		}
 		fprintf(out, "%s\t%u\tIN\t%s\t%s\n", name, set.ttl, tname, text);
 		free(text);
+	}
+	if (deep) {
+		fprintf(out, "$ORIGIN %s\n",
+		        ct_dname_to_str(ct_dname_skip(owner, rel_labels), origin));
 	}
 	return CT_EOK;
 }
