@@ -130,8 +130,12 @@ unit: $(UNIT_BIN)
 # on a sanitizer report in cutoverd's stderr (tests/lib/CutoverTest.pm). Leaks are errors;
 # tests/sanitizer/lsan.supp lists the libraries' own.
 ASAN_B   = build-asan/
-ASAN_OPT = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
-ASAN_ENV = ASAN_OPTIONS=abort_on_error=1:detect_leaks=1:strict_string_checks=1 \
+# (float-cast-overflow: out-of-range float to integer conversions are undefined, but not in
+# GCC's "undefined" set.)
+ASAN_OPT = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined,float-cast-overflow \
+	   -fno-sanitize-recover=all
+ASAN_RUN = abort_on_error=1:detect_leaks=1:detect_stack_use_after_return=1:strict_string_checks=1
+ASAN_ENV = ASAN_OPTIONS=$(ASAN_RUN) \
 	   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	   LSAN_OPTIONS=suppressions=$(CURDIR)/tests/sanitizer/lsan.supp:print_suppressions=0 \
 	   CUTOVERD=$(CURDIR)/$(ASAN_B)cutoverd CUTOVERCTL=$(CURDIR)/$(ASAN_B)cutoverctl
