@@ -661,6 +661,10 @@ void prober_free(prober_t *pr)
 		event_free(pr->sched_ev);
 	}
 	if (pr->base != NULL) {
+		/* a freed bufferevent lives on until its deferred callbacks have run (event_base_free
+		 * drops them), and the loop may have stopped before them: run them; nothing else is
+		 * left to run */
+		event_base_loop(pr->base, EVLOOP_NONBLOCK);
 		event_base_free(pr->base);
 	}
 	if (pr->ssl != NULL) {

@@ -37,12 +37,22 @@ my %check = (
 	'https-held' => [ "blue=$addr[1]", "https:$port/health", '--insecure' ],
 	'deleted' => [ "blue=$addr[2]", "http:$port/" ],
 );
+my $r;
 for my $p (sort keys %check) {
 	my ($group, $spec, @more) = @{ $check{$p} };
-	my $r = $t->ctl('pool', 'set', "$p.$APEX", '--group', $group, '--check', $spec, @more,
+	$r = $t->ctl('pool', 'set', "$p.$APEX", '--group', $group, '--check', $spec, @more,
 			@slow);
 	is($r->{exit}, 0, "pool $p with a check on a silent backend") or diag($r->{err});
 }
+
+# And many checks that end at once, refused, every 100 ms: cutoverd is stopped in the middle of
+# them, with some bufferevents freed but their deferred callbacks not yet run.
+my $closed = free_port('127.0.4.1');
+my $many = join(',', map { "127.0.4.$_" } 1 .. 60);
+$r = $t->ctl('pool', 'set', "refused.$APEX", '--group', "blue=$many", '--check', "tcp:$closed",
+	     '--interval', '100ms', '--timeout', '100ms');
+is($r->{exit}, 0, 'pool refused: 60 targets checked every 100 ms on a closed port')
+	or diag($r->{err});
 
 # Wait until the HTTP and HTTPS checks hold their connections.
 my %held;
@@ -56,7 +66,7 @@ ok($held{$_}, "a check is connected to $_ and waiting") for @addr;
 
 # A pool deleted while its check runs: the prober drops the target at once, and frees it when
 # the check returns, which it will not before cutoverd stops.
-my $r = $t->ctl('pool', 'delete', "deleted.$APEX");
+$r = $t->ctl('pool', 'delete', "deleted.$APEX");
 is($r->{exit}, 0, 'the pool whose check is running is deleted') or diag($r->{err});
 my $http = HTTP::Tiny->new(timeout => 10 * $SCALE);
 my $targets;
@@ -64,10 +74,10 @@ $deadline = time() + 30 * $SCALE;
 while (time() < $deadline) {
 	my $m = $http->get("http://127.0.0.1:$hport/metrics")->{content} // '';
 	($targets) = $m =~ /^cutover_prober_targets (\d+)$/m;
-	last if defined $targets && $targets == 2;
+	last if defined $targets && $targets == 62;
 	sleep(0.05);
 }
-is($targets, 2, 'the prober dropped its target (2 targets left)');
+is($targets, 62, 'the prober dropped its target (62 targets left)');
 
 # Clients in the middle of something: half a TCP query, an idle TCP connection, half an HTTP
 # request.
