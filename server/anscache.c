@@ -5,12 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Letters fold to lower case; label length octets (at most 63) are never letters. */
-static inline uint8_t fold(uint8_t c)
-{
-	return (uint8_t)((unsigned)(c - 'A') < 26u ? c + ('a' - 'A') : c);
-}
-
 ct_anscache_t *ct_anscache_new(uint64_t seed)
 {
 	ct_anscache_t *c = calloc(1, sizeof(*c));
@@ -29,29 +23,21 @@ uint32_t ct_anscache_hash(const ct_anscache_t *c, const uint8_t *qname, size_t q
 			  uint16_t qtype)
 {
 	uint64_t h = c->seed ^ qtype;
+	/* bytewise, length octets too: they are never letters (at most 63) */
 	for (size_t i = 0; i < qname_len; i++) {
-		h = (h ^ fold(qname[i])) * 0x100000001B3ull;
+		h = (h ^ ct_dname_fold(qname[i])) * 0x100000001B3ull;
 	}
 	h ^= h >> 29;
 	h *= 0xBF58476D1CE4E5B9ull;
 	return (uint32_t)(h >> 32) | 1; /* never 0, the tag of an empty entry */
 }
 
-static bool same_name(const uint8_t *folded, const uint8_t *qname, size_t len)
+/* Is the filled entry e (its tag matched) this query's? */
+static bool entry_is(const ct_anscache_entry_t *e, const uint8_t *qname, size_t qname_len,
+		     uint16_t qtype, size_t room)
 {
-	for (size_t i = 0; i < len; i++) {
-		if (folded[i] != fold(qname[i])) {
-			return false;
-		}
-	}
-	return true;
-}
-
-static bool entry_is(const ct_anscache_entry_t *e, uint32_t hash, const uint8_t *qname,
-		     size_t qname_len, uint16_t qtype, size_t room)
-{
-	return e->txnid != 0 && e->hash == hash && e->qtype == qtype && e->room == room &&
-	       e->name_len == qname_len && same_name(e->data, qname, qname_len);
+	return e->qtype == qtype && e->room == room && e->name_len == qname_len &&
+	       ct_dname_eq(e->data, qname);
 }
 
 const ct_anscache_entry_t *ct_anscache_find(const ct_anscache_t *c, uint32_t hash,
@@ -63,7 +49,7 @@ const ct_anscache_entry_t *ct_anscache_find(const ct_anscache_t *c, uint32_t has
 	for (size_t i = base; i < base + CT_ANSCACHE_WAYS; i++) {
 		const ct_anscache_entry_t *e = &c->entry[i];
 		if (c->tag[i] != hash || e->txnid != txnid ||
-		    !entry_is(e, hash, qname, qname_len, qtype, room)) {
+		    !entry_is(e, qname, qname_len, qtype, room)) {
 			continue;
 		}
 		*plan = NULL;
@@ -91,7 +77,7 @@ static size_t victim(ct_anscache_t *c, uint32_t hash, const uint8_t *qname, size
 			older = older == SIZE_MAX ? i : older;
 			continue;
 		}
-		if (c->tag[i] == hash && entry_is(e, hash, qname, qname_len, qtype, room)) {
+		if (c->tag[i] == hash && entry_is(e, qname, qname_len, qtype, room)) {
 			return i;
 		}
 		if (older == SIZE_MAX && e->txnid < txnid) {
@@ -133,7 +119,6 @@ bool ct_anscache_put(ct_anscache_t *c, uint32_t hash, const uint8_t *qname, size
 	if (plan != NULL && !put_plan(c, hash, idx, txnid, plan)) {
 		return false;
 	}
-	e->hash = hash;
 	e->qtype = qtype;
 	e->room = (uint16_t)room;
 	e->body_len = (uint16_t)body_len;
@@ -142,9 +127,8 @@ bool ct_anscache_put(ct_anscache_t *c, uint32_t hash, const uint8_t *qname, size
 	e->rcode = rcode;
 	e->flags = flags;
 	e->plan = plan != NULL ? (int16_t)(hash & (CT_ANSCACHE_PLANS - 1)) : -1;
-	for (size_t i = 0; i < qname_len; i++) {
-		e->data[i] = fold(qname[i]);
-	}
+	memcpy(e->data, qname, qname_len);
+	ct_dname_tolower(e->data);
 	memcpy(e->data + qname_len, body, body_len);
 	e->txnid = txnid;
 	c->tag[idx] = hash;

@@ -6,11 +6,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static inline uint8_t fold(uint8_t c)
-{
-	return (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c;
-}
-
 int ct_dname_unpack(const uint8_t *pkt, size_t pktlen, size_t *pos, uint8_t *out)
 {
 	size_t p = *pos;
@@ -116,7 +111,7 @@ bool ct_dname_eq(const uint8_t *a, const uint8_t *b)
 			return true;
 		}
 		for (uint8_t i = 1; i <= n; i++) {
-			if (fold(a[i]) != fold(b[i])) {
+			if (ct_dname_fold(a[i]) != ct_dname_fold(b[i])) {
 				return false;
 			}
 		}
@@ -147,7 +142,7 @@ void ct_dname_tolower(uint8_t *name)
 	while (*name) {
 		uint8_t n = *name;
 		for (uint8_t i = 1; i <= n; i++) {
-			name[i] = fold(name[i]);
+			name[i] = ct_dname_fold(name[i]);
 		}
 		name += 1 + n;
 	}
@@ -164,7 +159,7 @@ size_t ct_dname_key(const uint8_t *name, uint8_t *out)
 	while (n-- > 0) {
 		const uint8_t *l = labels[n];
 		for (uint8_t i = 1; i <= l[0]; i++) {
-			uint8_t c = fold(l[i]);
+			uint8_t c = ct_dname_fold(l[i]);
 			if (c <= 0x01) {
 				out[k++] = 0x01;
 				out[k++] = (uint8_t)(c + 1);

@@ -47,7 +47,6 @@ enum { CT_ANSCACHE_AA = 0x01, CT_ANSCACHE_TC = 0x02 };
 
 typedef struct {
 	uint64_t txnid; /* the snapshot it was built from; 0: empty */
-	uint32_t hash;
 	uint16_t qtype;
 	uint16_t room;      /* bytes the body could use: its TC depends on it */
 	uint16_t body_len;

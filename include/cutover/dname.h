@@ -38,6 +38,12 @@ bool ct_dname_in(const uint8_t *name, const uint8_t *parent);
 /* The suffix of name after its first n labels (points into name). */
 const uint8_t *ct_dname_skip(const uint8_t *name, int n);
 
+/* An octet of a name folded to lower case (RFC 4343: ASCII letters only). */
+static inline uint8_t ct_dname_fold(uint8_t c)
+{
+	return (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c;
+}
+
 /* Fold ASCII upper case to lower case in place. */
 void ct_dname_tolower(uint8_t *name);
 
