@@ -36,9 +36,6 @@ typedef struct {
 	bool has_plan;             /* a pool answer ends the response, from plan */
 	ct_wire_mark_t pool_at;    /* where the pool's records start */
 	ct_pool_plan_t *plan;      /* scratch, outside so lookup_t stays small to clear */
-	/* the query name and the CNAME targets: a plan points at one, and is cached after
-	 * lookup returns, so they live in ct_answer's frame */
-	uint8_t (*names)[CT_DNAME_MAXLEN];
 } lookup_t;
 
 /* What a node (owner name) holds, from one cursor walk over its records. */
@@ -677,7 +674,7 @@ static void lookup(lookup_t *lk)
 	lk->aa = true;
 
 	/* names[0] is the query name, names[i] the target of the i-th CNAME */
-	uint8_t (*names)[CT_DNAME_MAXLEN] = lk->names;
+	uint8_t names[CT_MAX_CNAME_HOPS + 1][CT_DNAME_MAXLEN];
 	memcpy(names[0], q->qname, q->qname_len);
 	for (int hop = 0; hop < CT_MAX_CNAME_HOPS; hop++) {
 		uint8_t *next = names[hop + 1];
@@ -773,9 +770,10 @@ static int check_question(const ct_query_t *q)
 static bool replay(lookup_t *lk, const ct_anscache_entry_t *e, const ct_pool_plan_t *plan)
 {
 	ct_wire_t *w = lk->w;
-	size_t start = w->len;
-	memcpy(w->buf + start, e->data + e->name_len, e->body_len);
-	w->len = start + e->body_len;
+	ct_wire_mark_t start; /* after the question */
+	ct_wire_mark(w, &start);
+	memcpy(w->buf + w->len, e->data + e->name_len, e->body_len);
+	w->len += e->body_len;
 	for (int sec = 0; sec < 3; sec++) {
 		ct_put16(w->buf + 6 + 2 * sec, e->counts[sec]);
 	}
@@ -790,10 +788,8 @@ static bool replay(lookup_t *lk, const ct_anscache_entry_t *e, const ct_pool_pla
 	if (put_pool_plan(lk, plan)) {
 		return true;
 	}
-	w->len = start;
-	memset(w->buf + 6, 0, 6);
-	w->ncomp = 0;
-	ct_wire_remember(w, CT_WIRE_HDRLEN);
+	/* the plan's table begins with the question's labels, as the one at start did */
+	ct_wire_rollback(w, &start);
 	lk->tc = false;
 	return false;
 }
@@ -910,9 +906,7 @@ size_t ct_answer(ct_answer_ctx_t *ctx, const uint8_t *pkt, size_t len, bool tcp,
 	}
 
 	ct_pool_plan_t plan;
-	uint8_t names[CT_MAX_CNAME_HOPS + 1][CT_DNAME_MAXLEN];
-	lookup_t lk = { .ctx = ctx, .txn = &ctx->txn, .w = &w, .q = &q, .src = src, .plan = &plan,
-			.names = names };
+	lookup_t lk = { .ctx = ctx, .txn = &ctx->txn, .w = &w, .q = &q, .src = src, .plan = &plan };
 	bool own = !ctx->batch; /* outside a batch, this query renews the reader itself */
 	int ret = own ? ct_reader_renew(&ctx->txn) : ctx->batch_ret;
 	ctx->txn.ret = ret;
