@@ -178,11 +178,18 @@ static uint64_t sum_counter(const metrics_src_t *src, size_t offset)
 	return total;
 }
 
+/* A counter family of one series: a ct_answer_ctx_t counter summed over the workers. */
+static void worker_counter(const metrics_src_t *src, struct evbuffer *b, const char *name,
+                           const char *help, size_t offset)
+{
+	family(b, name, "counter", help);
+	sample_u64(b, name, NULL, sum_counter(src, offset));
+}
+
 static void write_queries(const metrics_src_t *src, struct evbuffer *b)
 {
-	family(b, "cutover_queries_total", "counter", "DNS messages received, answered or not.");
-	sample_u64(b, "cutover_queries_total", NULL,
-	           sum_counter(src, offsetof(ct_answer_ctx_t, queries)));
+	worker_counter(src, b, "cutover_queries_total", "DNS messages received, answered or not.",
+	               offsetof(ct_answer_ctx_t, queries));
 	family(b, "cutover_responses_total", "counter",
 	       "Responses sent, by protocol, query type and RCODE.");
 	for (int p = 0; p < CT_STAT_PROTOS; p++) {
@@ -206,26 +213,21 @@ static void write_queries(const metrics_src_t *src, struct evbuffer *b)
 			}
 		}
 	}
-	family(b, "cutover_queries_dropped_total", "counter",
-	       "Messages dropped without a reply (shorter than a header, QR set, oversized).");
-	sample_u64(b, "cutover_queries_dropped_total", NULL,
-	           sum_counter(src, offsetof(ct_answer_ctx_t, dropped)));
-	family(b, "cutover_db_errors_total", "counter",
-	       "Queries answered SERVFAIL because the database could not be read.");
-	sample_u64(b, "cutover_db_errors_total", NULL,
-	           sum_counter(src, offsetof(ct_answer_ctx_t, db_errors)));
-	family(b, "cutover_fail_open_answers_total", "counter",
-	       "Pool answers given as if every target were up, because all were down.");
-	sample_u64(b, "cutover_fail_open_answers_total", NULL,
-	           sum_counter(src, offsetof(ct_answer_ctx_t, fail_open)));
-	family(b, "cutover_answer_cache_hits_total", "counter",
-	       "Answers copied from the answer cache (built from the same database snapshot).");
-	sample_u64(b, "cutover_answer_cache_hits_total", NULL,
-	           sum_counter(src, offsetof(ct_answer_ctx_t, cache_hits)));
-	family(b, "cutover_answer_cache_misses_total", "counter",
-	       "Answers looked up in the database (name not cached, or the database changed).");
-	sample_u64(b, "cutover_answer_cache_misses_total", NULL,
-	           sum_counter(src, offsetof(ct_answer_ctx_t, cache_misses)));
+	worker_counter(src, b, "cutover_queries_dropped_total",
+	               "Messages dropped without a reply (shorter than a header, QR set, oversized).",
+	               offsetof(ct_answer_ctx_t, dropped));
+	worker_counter(src, b, "cutover_db_errors_total",
+	               "Queries answered SERVFAIL because the database could not be read.",
+	               offsetof(ct_answer_ctx_t, db_errors));
+	worker_counter(src, b, "cutover_fail_open_answers_total",
+	               "Pool answers given as if every target were up, because all were down.",
+	               offsetof(ct_answer_ctx_t, fail_open));
+	worker_counter(src, b, "cutover_answer_cache_hits_total",
+	               "Answers copied from the answer cache (built from the same database snapshot).",
+	               offsetof(ct_answer_ctx_t, cache_hits));
+	worker_counter(src, b, "cutover_answer_cache_misses_total",
+	               "Answers looked up in the database (name not cached, or the database changed).",
+	               offsetof(ct_answer_ctx_t, cache_misses));
 }
 
 /* Response rate limiting: what each class lost, what slipped, and table pressure. */
