@@ -2,21 +2,27 @@
 /* The answer cache (anscache.h): set-associative, keyed by folded name, type and room. */
 #include "cutover/anscache.h"
 
-#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
+/* Mapped rather than calloc'd: page-aligned, so each set's tags are one cache line, and zero
+ * pages until an entry is written there. */
 ct_anscache_t *ct_anscache_new(uint64_t seed)
 {
-	ct_anscache_t *c = calloc(1, sizeof(*c));
-	if (c != NULL) {
-		c->seed = seed | 1;
+	ct_anscache_t *c = mmap(NULL, sizeof(*c), PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (c == MAP_FAILED) {
+		return NULL;
 	}
+	c->seed = seed | 1;
 	return c;
 }
 
 void ct_anscache_free(ct_anscache_t *c)
 {
-	free(c);
+	if (c != NULL) {
+		munmap(c, sizeof(*c));
+	}
 }
 
 uint32_t ct_anscache_hash(const ct_anscache_t *c, const uint8_t *qname, size_t qname_len,
@@ -29,7 +35,9 @@ uint32_t ct_anscache_hash(const ct_anscache_t *c, const uint8_t *qname, size_t q
 	}
 	h ^= h >> 29;
 	h *= 0xBF58476D1CE4E5B9ull;
-	return (uint32_t)(h >> 32) | 1; /* never 0, the tag of an empty entry */
+	/* never 0, the tag of an empty entry; not by setting a bit: the low bits pick the set */
+	uint32_t v = (uint32_t)(h >> 32);
+	return v != 0 ? v : 1;
 }
 
 /* Is the filled entry e (its tag matched) this query's? */

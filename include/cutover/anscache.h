@@ -20,8 +20,8 @@
 #include "cutover/pool.h"
 #include "cutover/wire.h"
 
-#define CT_ANSCACHE_SETS  4096 /* a power of two */
-#define CT_ANSCACHE_WAYS  4
+#define CT_ANSCACHE_SETS  1024 /* a power of two */
+#define CT_ANSCACHE_WAYS  16 /* their tags fill one cache line */
 #define CT_ANSCACHE_DATA  448  /* query name and body; longer answers are not cached */
 #define CT_ANSCACHE_PLANS 64   /* pool plans, a power of two */
 #define CT_ANSCACHE_POOL_VALUE 4096 /* larger pools are answered without the cache */
@@ -71,12 +71,12 @@ typedef struct ct_anscache {
 	uint32_t turn; /* which way a full set gives up next */
 	/* each entry's hash (0: empty), a set's in one cache line: a lookup reads the entry it
 	 * matches, not every way (the entries are 8 MiB, mostly outside the CPU's caches) */
-	uint32_t tag[CT_ANSCACHE_SETS * CT_ANSCACHE_WAYS];
+	_Alignas(64) uint32_t tag[CT_ANSCACHE_SETS * CT_ANSCACHE_WAYS];
 	ct_anscache_entry_t entry[CT_ANSCACHE_SETS * CT_ANSCACHE_WAYS];
 	ct_anscache_plan_t plans[CT_ANSCACHE_PLANS];
 } ct_anscache_t;
 
-/* A cache (calloc: pages are touched only as entries fill); NULL when out of memory. */
+/* A cache (mapped: pages are touched only as entries fill); NULL when out of memory. */
 ct_anscache_t *ct_anscache_new(uint64_t seed);
 void ct_anscache_free(ct_anscache_t *c);
 
