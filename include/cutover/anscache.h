@@ -22,7 +22,7 @@
 
 #define CT_ANSCACHE_SETS  1024 /* a power of two */
 #define CT_ANSCACHE_WAYS  16 /* their tags fill one cache line */
-#define CT_ANSCACHE_DATA  448  /* query name and body; longer answers are not cached */
+#define CT_ANSCACHE_DATA  488  /* name and body (512-byte entries); longer: not cached */
 #define CT_ANSCACHE_PLANS 64   /* pool plans, a power of two */
 #define CT_ANSCACHE_POOL_VALUE 4096 /* larger pools are answered without the cache */
 
@@ -45,8 +45,9 @@ typedef struct {
 
 enum { CT_ANSCACHE_AA = 0x01, CT_ANSCACHE_TC = 0x02 };
 
+/* Cache-line aligned: a short answer (header, name and body within 64 bytes) is one line. */
 typedef struct {
-	uint64_t txnid; /* the snapshot it was built from; 0: empty */
+	_Alignas(64) uint64_t txnid; /* the snapshot it was built from; 0: empty */
 	uint16_t qtype;
 	uint16_t room;      /* bytes the body could use: its TC depends on it */
 	uint16_t body_len;
