@@ -73,6 +73,22 @@ const ct_anscache_entry_t *ct_anscache_find(const ct_anscache_t *c, uint32_t has
 	return NULL;
 }
 
+void ct_anscache_prefetch_set(const ct_anscache_t *c, uint32_t hash)
+{
+	__builtin_prefetch(&c->tag[(size_t)(hash & (CT_ANSCACHE_SETS - 1)) * CT_ANSCACHE_WAYS]);
+}
+
+void ct_anscache_prefetch_entry(const ct_anscache_t *c, uint32_t hash)
+{
+	size_t base = (size_t)(hash & (CT_ANSCACHE_SETS - 1)) * CT_ANSCACHE_WAYS;
+	for (size_t i = base; i < base + CT_ANSCACHE_WAYS; i++) {
+		if (c->tag[i] == hash) {
+			__builtin_prefetch(&c->entry[i]);
+			return;
+		}
+	}
+}
+
 /* The way to fill: this query's own entry, else an empty or older one, else the next in turn. */
 static size_t victim(ct_anscache_t *c, uint32_t hash, const uint8_t *qname, size_t qname_len,
 		     uint16_t qtype, size_t room, uint64_t txnid)

@@ -57,6 +57,7 @@ typedef struct worker {
 	struct mmsghdr rx[NET_UDP_BATCH], tx[NET_UDP_BATCH];
 	struct iovec rx_iov[NET_UDP_BATCH], tx_iov[NET_UDP_BATCH];
 	struct sockaddr_storage rx_addr[NET_UDP_BATCH];
+	uint32_t rx_token[NET_UDP_BATCH]; /* ct_answer_prefetch's, per datagram */
 	uint8_t (*rx_buf)[NET_UDP_RXLEN];
 	uint8_t (*tx_buf)[CT_EDNS_MAX_UDP];
 	uint8_t *tcp_in;   /* NET_TCP_MAXMSG */

@@ -41,6 +41,14 @@ void net_udp_read(evutil_socket_t fd, short what, void *arg)
 		int m = 0;
 		ct_answer_batch_begin(&w->answer); /* one snapshot for the datagrams read together */
 		for (int i = 0; i < n; i++) {
+			w->rx_token[i] = ct_answer_prefetch(&w->answer, w->rx_buf[i],
+							    w->rx[i].msg_len);
+		}
+		ct_answer_prefetch_entry(&w->answer, w->rx_token[0]);
+		for (int i = 0; i < n; i++) {
+			if (i + 1 < n) {
+				ct_answer_prefetch_entry(&w->answer, w->rx_token[i + 1]);
+			}
 			if (w->rx[i].msg_hdr.msg_flags & MSG_TRUNC) {
 				/* larger than any query we accept */
 				ct_counter_inc(&w->answer.dropped);

@@ -93,6 +93,11 @@ const ct_anscache_entry_t *ct_anscache_find(const ct_anscache_t *c, uint32_t has
 					    uint16_t qtype, size_t room, uint64_t txnid,
 					    const ct_pool_plan_t **plan);
 
+/* Start loading, without waiting, the set a hash picks (its tags), and then, once they are
+ * in, the entry whose tag it is: a batch's queries wait for memory together, not in turn. */
+void ct_anscache_prefetch_set(const ct_anscache_t *c, uint32_t hash);
+void ct_anscache_prefetch_entry(const ct_anscache_t *c, uint32_t hash);
+
 /* Remember a response body built from snapshot txnid (and, when plan is not NULL, the pool
  * plan answered after it). Returns false when it does not fit (nothing is stored). */
 bool ct_anscache_put(ct_anscache_t *c, uint32_t hash, const uint8_t *qname, size_t qname_len,

@@ -114,3 +114,12 @@ size_t ct_answer(ct_answer_ctx_t *ctx, const uint8_t *pkt, size_t len, bool tcp,
  */
 void ct_answer_batch_begin(ct_answer_ctx_t *ctx);
 void ct_answer_batch_end(ct_answer_ctx_t *ctx);
+
+/*
+ * Before a batch is answered: ct_answer_prefetch starts loading the cache set of each
+ * datagram's question and returns a token for it (0: nothing to fetch); ct_answer_prefetch_entry
+ * with a token, a query or two before that datagram is answered, starts loading its entry.
+ * Only hints: they change no answer, and cost a few loads that would come anyway.
+ */
+uint32_t ct_answer_prefetch(const ct_answer_ctx_t *ctx, const uint8_t *pkt, size_t len);
+void ct_answer_prefetch_entry(const ct_answer_ctx_t *ctx, uint32_t token);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Unit tests: the authoritative lookup over a store built record by record (no zone files). */
+#include "cutover/anscache.h"
 #include "cutover/answer.h"
 #include "cutover/errcode.h"
 #include "cutover/wire.h"
@@ -85,12 +86,18 @@ static size_t ecs_opt_len;
  * targets rotate per answer). */
 static ct_answer_ctx_t plain;
 static bool check_repeat = true;
-static int repeat_checked, repeat_differs;
+static int repeat_checked, repeat_differs, prefetch_wrong;
 
 static void check_cached(ct_answer_ctx_t *ctx, const uint8_t *q, size_t n, bool tcp,
 			 const resp_t *r, const char *qname, uint16_t qtype)
 {
 	static uint8_t again[65535], uncached[65535];
+	/* the prefetch hint of a batch names the set this answer is kept in */
+	if (ct_answer_prefetch(ctx, q, n) !=
+	    ct_anscache_hash(ctx->cache, q + 12, ct_dname_len(q + 12), qtype)) {
+		prefetch_wrong++;
+		diag("%s type %u: the prefetch token is not the cache's hash", qname, qtype);
+	}
 	size_t a = ct_answer(ctx, q, n, tcp, NULL, again, sizeof(again));
 	size_t b = ct_answer(&plain, q, n, tcp, NULL, uncached, sizeof(uncached));
 	repeat_checked++;
@@ -272,6 +279,23 @@ int main(void)
 	   CT_WIRE_COMP_MAX + 6);
 	is_int(repeat_differs, 0, "%d queries asked again and without the cache: same bytes",
 	       repeat_checked);
+	is_int(prefetch_wrong, 0, "each query's prefetch token is its cache hash");
+	{
+		/* hints for what is no cacheable question: nothing to fetch, nothing read past */
+		uint8_t bad[64] = { 0xAB, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 3, 'w', 'w', 'w', 0,
+				    0, 1, 0, 1 };
+		is_int(ct_answer_prefetch(&ctx, bad, 11), 0, "prefetch: shorter than a header");
+		is_int(ct_answer_prefetch(&ctx, bad, 19), 0, "prefetch: type cut off");
+		is_int(ct_answer_prefetch(&ctx, bad, 15), 0, "prefetch: name cut off");
+		ok(ct_answer_prefetch(&ctx, bad, 21) != 0, "prefetch: a whole question");
+		bad[5] = 0;
+		is_int(ct_answer_prefetch(&ctx, bad, 21), 0, "prefetch: no question");
+		bad[5] = 1;
+		bad[12] = 0xC0;
+		is_int(ct_answer_prefetch(&ctx, bad, 21), 0, "prefetch: a pointer, not a name");
+		ct_answer_prefetch_entry(&ctx, 0);
+		ok(true, "prefetch_entry of token 0 touches nothing");
+	}
 	check_repeat = false;
 
 	/* pools: one group per answer, preview names, NODATA for the other family */
