@@ -73,7 +73,6 @@ static void log_listeners(const config_t *cfg)
 int main(int argc, char **argv)
 {
 	static config_t cfg;
-	static worker_t workers[CONFIG_MAX_THREADS];
 	char err[512];
 
 	int status = config_load(&cfg, argc, argv);
@@ -100,22 +99,33 @@ int main(int argc, char **argv)
 		log_err("start failed reason=\"libevent has no thread support\"");
 		return 1;
 	}
+	int nworkers = net_worker_count(&cfg.net);
+	worker_t *workers = calloc((size_t)nworkers, sizeof(*workers));
+	if (workers == NULL) {
+		log_err("start failed reason=\"out of memory for %d workers\"", nworkers);
+		return 1;
+	}
+	/* a reader for each worker, the prober and the HTTP endpoint, and cutoverctl's beside */
+	ct_store_opts_t opts = { .max_readers = nworkers + 64 > 126 ? (unsigned)nworkers + 64 : 0 };
 	ct_store_t store;
-	int ret = ct_store_open(&store, cfg.db, NULL);
+	int ret = ct_store_open(&store, cfg.db, &opts);
 	if (ret != CT_EOK) {
 		log_err("start failed reason=\"%s\"", ct_store_last_error());
+		free(workers);
 		return 1;
 	}
 	for (int i = 0; i < cfg.net.nlisten; i++) {
 		if (!net_addr_check_free(&cfg.net.listen[i], err, sizeof(err))) {
 			log_err("start failed reason=\"%s\"", err);
 			ct_store_close(&store);
+			free(workers);
 			return 1;
 		}
 	}
 	metrics_src_t src = { .store = &store,
 		              .workers = workers,
 		              .nworkers = 0,
+		              .threads = cfg.net.threads,
 		              .start_ms = metrics_now_ms(),
 		              .start_mono_ms = metrics_mono_ms() };
 	struct event_base *main_base = event_base_new();
@@ -132,7 +142,7 @@ int main(int argc, char **argv)
 	}
 	/* Bind everything first, so that errors show before anything runs and privileges can
 	 * be dropped before any thread starts. */
-	for (; inited < cfg.net.threads; inited++) {
+	for (; inited < nworkers; inited++) {
 		if (net_worker_init(&workers[inited], inited, &cfg.net, &store, err, sizeof(err)) !=
 		    0) {
 			log_err("start failed reason=\"%s\"", err);
@@ -237,6 +247,7 @@ out:
 	}
 	ct_rrl_deinit(&rrl);
 	ct_store_close(&store);
+	free(workers);
 	if (status == 0) {
 		log_info("stopped");
 	}

@@ -160,7 +160,7 @@ static json_t *daemon_json(const metrics_src_t *src, uint64_t now)
 		    set(o, "started_ms", json_integer((json_int_t)src->start_ms)) &&
 		    set(o, "uptime_seconds",
 			json_integer((json_int_t)((metrics_mono_ms() - src->start_mono_ms) / 1000))) &&
-		    set(o, "threads", json_integer(src->nworkers));
+		    set(o, "threads", json_integer(src->threads));
 	if (!good) {
 		json_decref(o);
 		return NULL;

@@ -165,8 +165,9 @@ static void write_process(const metrics_src_t *src, struct evbuffer *b)
 	family(b, "cutover_uptime_seconds", "gauge", "Seconds since cutoverd started.");
 	sample_f(b, "cutover_uptime_seconds", NULL,
 	         (double)(metrics_mono_ms() - src->start_mono_ms) / 1000.0);
-	family(b, "cutover_worker_threads", "gauge", "Query worker threads.");
-	sample_u64(b, "cutover_worker_threads", NULL, (uint64_t)src->nworkers);
+	family(b, "cutover_worker_threads", "gauge",
+	       "Query workers (--threads); each runs a UDP thread per listen address and a TCP thread.");
+	sample_u64(b, "cutover_worker_threads", NULL, (uint64_t)src->threads);
 }
 
 static uint64_t sum_counter(const metrics_src_t *src, size_t offset)

@@ -17,8 +17,9 @@
 /* What the metrics are read from; owned by main, outliving every reader. */
 typedef struct {
 	ct_store_t *store;
-	worker_t *workers;
+	worker_t *workers; /* every query thread: UDP per listen address and TCP, per --threads */
 	int nworkers;
+	int threads;       /* --threads */
 	prober_t *prober;
 	uint64_t start_ms;      /* Unix time of the start, ms */
 	uint64_t start_mono_ms; /* CLOCK_MONOTONIC at the start, ms */

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* A query worker: one thread, one event_base, its own SO_REUSEPORT sockets and buffers. */
+/* A query worker: one thread, its own SO_REUSEPORT socket(s), answer context and buffers. */
 #include "net.h"
 #include "cutover/errcode.h"
 #include "cutover/log.h"
@@ -9,15 +9,53 @@
 #include <string.h>
 #include <unistd.h>
 
+int net_worker_count(const net_conf_t *conf)
+{
+	return conf->threads * (conf->nlisten + 1);
+}
+
+/* Workers 0 .. threads x nlisten - 1 are UDP (thread-major: worker i serves listen address
+ * i % nlisten), the last threads ones TCP. */
+void net_worker_role(const net_conf_t *conf, int id, net_kind_t *kind, int *listen_idx)
+{
+	int nudp = conf->threads * conf->nlisten;
+	*kind = id < nudp ? NET_WORKER_UDP : NET_WORKER_TCP;
+	*listen_idx = id < nudp ? id % conf->nlisten : -1;
+}
+
+static int tcp_init(worker_t *w, char *err, size_t errlen)
+{
+	w->base = event_base_new();
+	w->tcp_in = malloc(NET_TCP_MAXMSG);
+	w->tcp_out = malloc(NET_TCP_MAXMSG + 2);
+	if (w->base == NULL || w->tcp_in == NULL || w->tcp_out == NULL) {
+		snprintf(err, errlen, "worker %d: out of memory", w->id);
+		return -1;
+	}
+	for (int i = 0; i < w->conf->nlisten; i++) {
+		int fd = net_socket_bind(&w->conf->listen[i], SOCK_STREAM, true, err, errlen);
+		if (fd < 0) {
+			return -1;
+		}
+		if (net_tcp_add(w, i, fd) != 0) {
+			close(fd);
+			snprintf(err, errlen, "%s: cannot watch the tcp socket",
+				 w->conf->listen[i].text);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int net_worker_init(worker_t *w, int id, const net_conf_t *conf, ct_store_t *store, char *err,
 		    size_t errlen)
 {
 	memset(w, 0, sizeof(*w));
 	w->id = id;
 	w->conf = conf;
-	for (int i = 0; i < NET_MAX_LISTEN; i++) {
-		w->udp_fd[i] = -1;
-	}
+	w->udp_fd = -1;
+	int listen_idx;
+	net_worker_role(conf, id, &w->kind, &listen_idx);
 	int ret = ct_answer_init(&w->answer, store);
 	if (ret != 0) {
 		snprintf(err, errlen, "worker %d: cannot start a database reader: %s", id,
@@ -25,40 +63,13 @@ int net_worker_init(worker_t *w, int id, const net_conf_t *conf, ct_store_t *sto
 		return -1;
 	}
 	w->answer.chaos = &conf->chaos;
-	w->base = event_base_new();
-	w->rx_buf = calloc(NET_UDP_BATCH, sizeof(*w->rx_buf));
-	w->tx_buf = calloc(NET_UDP_BATCH, sizeof(*w->tx_buf));
-	w->tcp_in = malloc(NET_TCP_MAXMSG);
-	w->tcp_out = malloc(NET_TCP_MAXMSG + 2);
-	if (w->base == NULL || w->rx_buf == NULL || w->tx_buf == NULL || w->tcp_in == NULL ||
-	    w->tcp_out == NULL) {
-		snprintf(err, errlen, "worker %d: out of memory", id);
-		return -1;
+	if (w->kind == NET_WORKER_UDP) {
+		return net_udp_init(w, &conf->listen[listen_idx], err, errlen);
 	}
-	for (int i = 0; i < conf->nlisten; i++) {
-		int fd = net_socket_bind(&conf->listen[i], SOCK_DGRAM, true, err, errlen);
-		if (fd < 0) {
-			return -1;
-		}
-		if (net_udp_add(w, i, fd) != 0) {
-			close(fd);
-			snprintf(err, errlen, "%s: cannot watch the udp socket", conf->listen[i].text);
-			return -1;
-		}
-		fd = net_socket_bind(&conf->listen[i], SOCK_STREAM, true, err, errlen);
-		if (fd < 0) {
-			return -1;
-		}
-		if (net_tcp_add(w, i, fd) != 0) {
-			close(fd);
-			snprintf(err, errlen, "%s: cannot watch the tcp socket", conf->listen[i].text);
-			return -1;
-		}
-	}
-	return 0;
+	return tcp_init(w, err, errlen);
 }
 
-static void *worker_main(void *arg)
+static void *tcp_main(void *arg)
 {
 	worker_t *w = arg;
 	event_base_dispatch(w->base);
@@ -67,25 +78,30 @@ static void *worker_main(void *arg)
 
 int net_worker_start(worker_t *w)
 {
-	return pthread_create(&w->thread, NULL, worker_main, w);
+	return pthread_create(&w->thread, NULL, w->kind == NET_WORKER_UDP ? net_udp_main : tcp_main,
+			      w);
 }
 
 void net_worker_stop(worker_t *w)
 {
-	event_base_loopbreak(w->base);
+	if (w->kind == NET_WORKER_UDP) {
+		/* wakes the thread blocked in recvmmsg (on a UDP socket it fails with ENOTCONN,
+		 * but marks the socket shut and wakes its readers all the same) */
+		atomic_store(&w->stop, true);
+		shutdown(w->udp_fd, SHUT_RD);
+	} else {
+		event_base_loopbreak(w->base);
+	}
 	pthread_join(w->thread, NULL);
 }
 
 void net_worker_deinit(worker_t *w)
 {
 	net_tcp_close_all(w);
+	if (w->udp_fd >= 0) {
+		close(w->udp_fd);
+	}
 	for (int i = 0; i < NET_MAX_LISTEN; i++) {
-		if (w->udp_ev[i] != NULL) {
-			event_free(w->udp_ev[i]);
-		}
-		if (w->udp_fd[i] >= 0) {
-			close(w->udp_fd[i]);
-		}
 		if (w->tcp[i] != NULL) {
 			evconnlistener_free(w->tcp[i]);
 		}

@@ -5,6 +5,7 @@
 use strict;
 use warnings;
 
+use HTTP::Tiny;
 use IO::Socket::IP;
 use POSIX qw(WIFEXITED WEXITSTATUS WIFSIGNALED WTERMSIG);
 use Test::More;
@@ -172,5 +173,31 @@ SKIP: {
 		is($s->stop, 0, 'exits 0 on SIGTERM');
 	};
 }
+
+subtest 'workers: a UDP thread per listen address and a TCP thread, each' => sub {
+	my $s = CutoverTest->new(zones => [ zone_path('app.example') ]);
+	my @ports = (free_port(), free_port());
+	my $http = free_port();
+	ok($s->start(threads => 3, listen => [ map { "127.0.0.1:$_" } @ports ],
+		     args => [ '--http', "127.0.0.1:$http" ]), 'three workers on two addresses')
+		or return diag($s->stderr_text);
+	my @tasks = glob('/proc/' . $s->pid . '/task/*');
+	is(scalar @tasks, 2 + 3 * 2 + 3, 'main, prober, 3 x 2 UDP threads and 3 TCP threads');
+	# each query from a new socket: SO_REUSEPORT spreads the source ports over the threads
+	my ($sent, $answered) = (0, 0);
+	for my $port (@ports) {
+		for my $i (1 .. 150) {
+			my $p = query_at('127.0.0.1', $port, 'www.app.example', 'A', tcp => $i % 15 == 0);
+			$sent++;
+			$answered++ if $p && $p->header->rcode eq 'NOERROR' && $p->header->ancount;
+		}
+	}
+	is($answered, $sent, "all $sent queries answered, UDP and TCP, on both addresses");
+	my $m = HTTP::Tiny->new->get("http://127.0.0.1:$http/metrics")->{content} // '';
+	like($m, qr/^cutover_queries_total $sent$/m, 'the metrics sum every thread\'s counters');
+	like($m, qr/^cutover_worker_threads 3$/m, 'and count workers as --threads');
+	is($s->stop, 0, 'the threads waiting in recvmmsg stop on SIGTERM: exit 0');
+	like($s->stderr_text, qr/info: stopped/, 'and it says so');
+};
 
 done_testing();
