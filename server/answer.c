@@ -36,6 +36,7 @@ typedef struct {
 	bool has_plan;             /* a pool answer ends the response, from plan */
 	ct_wire_mark_t pool_at;    /* where the pool's records start */
 	ct_pool_plan_t *plan;      /* scratch, outside so lookup_t stays small to clear */
+	uint32_t token;            /* the caller's cache hash of the question (ct_answer_ctx_t), or 0 */
 } lookup_t;
 
 /* What a node (owner name) holds, from one cursor walk over its records. */
@@ -829,7 +830,8 @@ static void answer_snapshot(lookup_t *lk, uint64_t txnid)
 	 * in the letter case of whoever asked first. */
 	bool cache = ctx->cache != NULL && ct_dname_labels(q->qname) <= CT_WIRE_COMP_MAX;
 	if (cache) {
-		hash = ct_anscache_hash(ctx->cache, q->qname, q->qname_len, q->qtype);
+		hash = lk->token != 0 ? lk->token
+				      : ct_anscache_hash(ctx->cache, q->qname, q->qname_len, q->qtype);
 		const ct_pool_plan_t *plan;
 		const ct_anscache_entry_t *e = ct_anscache_find(ctx->cache, hash, q->qname,
 								q->qname_len, q->qtype, lk->w->cap,
@@ -888,6 +890,8 @@ size_t ct_answer(ct_answer_ctx_t *ctx, const uint8_t *pkt, size_t len, bool tcp,
 		 const struct sockaddr *src, uint8_t *resp, size_t cap)
 {
 	ct_query_t q;
+	uint32_t token = ctx->token;
+	ctx->token = 0;
 	ct_counter_inc(&ctx->queries);
 	int rcode = ct_query_parse(pkt, len, &q);
 	if (rcode == CT_QUERY_DROP) {
@@ -929,7 +933,8 @@ size_t ct_answer(ct_answer_ctx_t *ctx, const uint8_t *pkt, size_t len, bool tcp,
 	}
 
 	ct_pool_plan_t plan;
-	lookup_t lk = { .ctx = ctx, .txn = &ctx->txn, .w = &w, .q = &q, .src = src, .plan = &plan };
+	lookup_t lk = { .ctx = ctx, .txn = &ctx->txn, .w = &w, .q = &q, .src = src, .plan = &plan,
+			.token = token };
 	bool own = !ctx->batch; /* outside a batch, this query renews the reader itself */
 	int ret = own ? ct_reader_renew(&ctx->txn) : ctx->batch_ret;
 	ctx->txn.ret = ret;

@@ -60,6 +60,7 @@ static int answer_batch(worker_t *w, int n)
 			continue;
 		}
 		const struct sockaddr *src = (const struct sockaddr *)&w->rx_addr[i];
+		w->answer.token = w->rx_token[i];
 		size_t len = ct_answer(&w->answer, w->rx_buf[i], w->rx[i].msg_len, false, src,
 				       w->tx_buf[m], CT_EDNS_MAX_UDP);
 		if (len > 0 && w->rrl != NULL) {

@@ -90,6 +90,9 @@ typedef struct {
 	bool batch;
 	int batch_ret;
 	uint64_t batch_txnid;
+	/* ct_answer_prefetch's token for the datagram the next ct_answer answers (its cache hash,
+	 * not computed twice); 0: none. Used once. */
+	uint32_t token;
 } ct_answer_ctx_t;
 
 /* Set up a worker's context (opens its reader, allocates its counters and its answer cache).

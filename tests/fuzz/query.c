@@ -296,8 +296,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ctx.rotate = plain.rotate = 0;
 	if (batch) {
 		ct_answer_batch_begin(&ctx);
-		/* as a UDP batch does: the hints read the raw datagram first */
-		ct_answer_prefetch_entry(&ctx, ct_answer_prefetch(&ctx, pkt, len));
+		/* as a UDP batch does: the hints read the raw datagram first, and the answer
+		 * takes the token as its cache hash */
+		ctx.token = ct_answer_prefetch(&ctx, pkt, len);
+		ct_answer_prefetch_entry(&ctx, ctx.token);
 	}
 	size_t n = ct_answer(&ctx, pkt, len, tcp, src, resp, cap);
 	if (batch) {

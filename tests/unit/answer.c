@@ -92,9 +92,10 @@ static void check_cached(ct_answer_ctx_t *ctx, const uint8_t *q, size_t n, bool 
 			 const resp_t *r, const char *qname, uint16_t qtype)
 {
 	static uint8_t again[65535], uncached[65535];
-	/* the prefetch hint of a batch names the set this answer is kept in */
-	if (ct_answer_prefetch(ctx, q, n) !=
-	    ct_anscache_hash(ctx->cache, q + 12, ct_dname_len(q + 12), qtype)) {
+	/* the prefetch hint of a batch names the set this answer is kept in; the repeated
+	 * query is answered with it, as a UDP batch does */
+	ctx->token = ct_answer_prefetch(ctx, q, n);
+	if (ctx->token != ct_anscache_hash(ctx->cache, q + 12, ct_dname_len(q + 12), qtype)) {
 		prefetch_wrong++;
 		diag("%s type %u: the prefetch token is not the cache's hash", qname, qtype);
 	}
