@@ -554,8 +554,12 @@ static bool put_pool_plan(lookup_t *lk, const ct_pool_plan_t *plan)
 	ct_wire_mark_t mark;
 	ct_wire_mark(lk->w, &mark);
 	for (unsigned i = 0; i < n; i++) {
-		if (ct_wire_put_rr(lk->w, CT_SEC_ANSWER, plan->owner, pool.type, pool.ttl,
-				   addrs[(start + i) % nlive], pool.addr_len) != CT_EOK) {
+		const uint8_t *addr = addrs[(start + i) % nlive];
+		int ret = i == 0 ? ct_wire_put_rr(lk->w, CT_SEC_ANSWER, plan->owner, pool.type,
+						  pool.ttl, addr, pool.addr_len)
+				 : ct_wire_repeat_rr(lk->w, CT_SEC_ANSWER, mark.len, addr,
+						     pool.addr_len);
+		if (ret != CT_EOK) {
 			ct_wire_rollback(lk->w, &mark);
 			lk->tc = true;
 			return true;

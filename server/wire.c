@@ -179,6 +179,37 @@ int ct_wire_put_rr(ct_wire_t *w, int sec, const uint8_t *owner, uint16_t type, u
 	return CT_EOK;
 }
 
+int ct_wire_repeat_rr(ct_wire_t *w, int sec, size_t at, const uint8_t *rdata, uint16_t rdlen)
+{
+	/* the owner there: a pointer (copied), else labels (pointed to, within 14 bits) */
+	size_t end = at;
+	while (w->buf[end] != 0 && (w->buf[end] & 0xC0) == 0) {
+		end += 1 + (size_t)w->buf[end];
+	}
+	bool ptr = end == at && w->buf[at] != 0;
+	if (!ptr && at >= 0x4000) {
+		return CT_ESPACE; /* not reached: the first RR of a UDP or TCP answer is within */
+	}
+	size_t fixed = w->buf[end] == 0 ? end + 1 : end + 2; /* type, class, TTL follow */
+	if (w->len + 2 + 8 + 2 + rdlen > w->cap) {
+		return CT_ESPACE;
+	}
+	uint8_t *p = w->buf + w->len;
+	if (ptr) {
+		memcpy(p, w->buf + at, 2);
+	} else {
+		p[0] = (uint8_t)(0xC0 | (at >> 8));
+		p[1] = (uint8_t)at;
+	}
+	memcpy(p + 2, w->buf + fixed, 8);
+	ct_put16(p + 10, rdlen);
+	memcpy(p + 12, rdata, rdlen);
+	w->len += 12 + (size_t)rdlen;
+	uint8_t *cnt = w->buf + 6 + 2 * sec;
+	ct_put16(cnt, (uint16_t)(ct_get16(cnt) + 1));
+	return CT_EOK;
+}
+
 void ct_wire_mark(const ct_wire_t *w, ct_wire_mark_t *m)
 {
 	m->len = w->len;

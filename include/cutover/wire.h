@@ -59,6 +59,13 @@ int ct_wire_put_name(ct_wire_t *w, const uint8_t *name, bool compress);
 int ct_wire_put_rr(ct_wire_t *w, int sec, const uint8_t *owner, uint16_t type, uint32_t ttl,
 		   const uint8_t *rdata, uint16_t rdlen);
 
+/*
+ * Append an RR like the one written at offset at (same owner, type, class and TTL; rdata of
+ * no names, as A and AAAA) with this rdata: the owner is a pointer to that RR's (or a copy of
+ * its pointer), with no name search. For a set of addresses after its first record.
+ */
+int ct_wire_repeat_rr(ct_wire_t *w, int sec, size_t at, const uint8_t *rdata, uint16_t rdlen);
+
 void ct_wire_mark(const ct_wire_t *w, ct_wire_mark_t *m);
 void ct_wire_rollback(ct_wire_t *w, const ct_wire_mark_t *m);
 

@@ -128,6 +128,35 @@ int main(void)
 	const uint8_t other[] = { 3, 'f', 'o', 'o', 4, 't', 'e', 's', 't', 0 };
 	ct_wire_put_rr(&w, CT_SEC_ADDITIONAL, other, CT_TYPE_TXT, 1, txt, 4);
 	is_mem(buf + before, 10, other, 10, "unrelated owner written in full");
+
+	/* the next records of an address set: owner as a pointer, type, class, TTL copied */
+	const uint8_t b[] = { 192, 0, 2, 2 };
+	size_t at = w.len;
+	uint16_t ar = ct_wire_count(buf, CT_SEC_ADDITIONAL);
+	is_int(ct_wire_repeat_rr(&w, CT_SEC_ADDITIONAL, before, b, 4), CT_EOK,
+	       "repeat after a full owner");
+	uint8_t want1[16] = { 0xC0, (uint8_t)before, 0, 16, 0, 1, 0, 0, 0, 1, 0, 4, 192, 0, 2, 2 };
+	is_mem(buf + at, w.len - at, want1, sizeof(want1),
+	       "pointer to it, then its type, class, TTL");
+	is_int(ct_wire_count(buf, CT_SEC_ADDITIONAL), ar + 1, "counted");
+	at = w.len;
+	is_int(ct_wire_repeat_rr(&w, CT_SEC_ADDITIONAL, at - 16, b, 4), CT_EOK,
+	       "repeat after a pointer");
+	is_mem(buf + at, 16, want1, 16, "the same pointer copied");
+	const uint8_t FOO[] = { 3, 'f', 'o', 'o', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 0 };
+	size_t foo_at = w.len;
+	const uint8_t *v6a = (const uint8_t *)"0123456789abcdef";
+	const uint8_t *v6b = (const uint8_t *)"fedcba9876543210";
+	ct_wire_put_rr(&w, CT_SEC_ADDITIONAL, FOO, CT_TYPE_AAAA, 7, v6a, 16);
+	is_mem(buf + foo_at, 6, "\x03\x66\x6f\x6f\xC0\x10", 6, "an owner of a label and a pointer");
+	at = w.len;
+	is_int(ct_wire_repeat_rr(&w, CT_SEC_ADDITIONAL, foo_at, v6b, 16), CT_EOK,
+	       "repeat after it");
+	uint8_t want2[12] = { 0xC0, (uint8_t)foo_at, 0, 28, 0, 1, 0, 0, 0, 7, 0, 16 };
+	is_mem(buf + at, 12, want2, 12, "type read after the pointer that ends the owner");
+	w.cap = w.len + 15;
+	ok(ct_wire_repeat_rr(&w, CT_SEC_ADDITIONAL, foo_at, b, 4) == CT_ESPACE &&
+	   w.len + 15 == w.cap, "does not fit: nothing written");
 	done_testing();
 	return exit_status();
 }
