@@ -120,8 +120,8 @@ void ct_answer_batch_end(ct_answer_ctx_t *ctx);
 
 /*
  * Before a batch is answered: ct_answer_prefetch starts loading the cache set of each
- * datagram's question and returns a token for it (0: nothing to fetch); ct_answer_prefetch_entry
- * with a token, a query or two before that datagram is answered, starts loading its entry.
+ * datagram's question and returns a token for it (0: nothing to fetch); then
+ * ct_answer_prefetch_entry with each token reads the set's tags and starts loading the entry.
  * Only hints: they change no answer, and cost a few loads that would come anyway.
  */
 uint32_t ct_answer_prefetch(const ct_answer_ctx_t *ctx, const uint8_t *pkt, size_t len);
