@@ -7,21 +7,28 @@
 
 /* Mapped rather than calloc'd: page-aligned, so each set's tags are one cache line, and zero
  * pages until an entry is written there. */
-ct_anscache_t *ct_anscache_new(uint64_t seed)
+ct_anscache_t *ct_anscache_new(uint64_t seed, unsigned sets)
 {
-	ct_anscache_t *c = mmap(NULL, sizeof(*c), PROT_READ | PROT_WRITE,
-				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (c == MAP_FAILED) {
+	size_t head = (sizeof(ct_anscache_t) + 63) / 64 * 64;
+	size_t ways = (size_t)sets * CT_ANSCACHE_WAYS;
+	size_t size = head + ways * sizeof(uint32_t) + ways * sizeof(ct_anscache_entry_t);
+	uint8_t *m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED) {
 		return NULL;
 	}
+	ct_anscache_t *c = (ct_anscache_t *)m;
 	c->seed = seed | 1;
+	c->sets = sets;
+	c->tag = (uint32_t *)(m + head);
+	c->entry = (ct_anscache_entry_t *)(m + head + ways * sizeof(uint32_t));
+	c->size = size;
 	return c;
 }
 
 void ct_anscache_free(ct_anscache_t *c)
 {
 	if (c != NULL) {
-		munmap(c, sizeof(*c));
+		munmap(c, c->size);
 	}
 }
 
@@ -53,7 +60,7 @@ const ct_anscache_entry_t *ct_anscache_find(const ct_anscache_t *c, uint32_t has
 					    uint16_t qtype, size_t room, uint64_t txnid,
 					    const ct_pool_plan_t **plan)
 {
-	size_t base = (size_t)(hash & (CT_ANSCACHE_SETS - 1)) * CT_ANSCACHE_WAYS;
+	size_t base = (size_t)(hash & (c->sets - 1)) * CT_ANSCACHE_WAYS;
 	for (size_t i = base; i < base + CT_ANSCACHE_WAYS; i++) {
 		const ct_anscache_entry_t *e = &c->entry[i];
 		if (c->tag[i] != hash || e->txnid != txnid ||
@@ -75,12 +82,12 @@ const ct_anscache_entry_t *ct_anscache_find(const ct_anscache_t *c, uint32_t has
 
 void ct_anscache_prefetch_set(const ct_anscache_t *c, uint32_t hash)
 {
-	__builtin_prefetch(&c->tag[(size_t)(hash & (CT_ANSCACHE_SETS - 1)) * CT_ANSCACHE_WAYS]);
+	__builtin_prefetch(&c->tag[(size_t)(hash & (c->sets - 1)) * CT_ANSCACHE_WAYS]);
 }
 
 void ct_anscache_prefetch_entry(const ct_anscache_t *c, uint32_t hash)
 {
-	size_t base = (size_t)(hash & (CT_ANSCACHE_SETS - 1)) * CT_ANSCACHE_WAYS;
+	size_t base = (size_t)(hash & (c->sets - 1)) * CT_ANSCACHE_WAYS;
 	for (size_t i = base; i < base + CT_ANSCACHE_WAYS; i++) {
 		if (c->tag[i] == hash) {
 			__builtin_prefetch(&c->entry[i]);
@@ -93,7 +100,7 @@ void ct_anscache_prefetch_entry(const ct_anscache_t *c, uint32_t hash)
 static size_t victim(ct_anscache_t *c, uint32_t hash, const uint8_t *qname, size_t qname_len,
 		     uint16_t qtype, size_t room, uint64_t txnid)
 {
-	size_t base = (size_t)(hash & (CT_ANSCACHE_SETS - 1)) * CT_ANSCACHE_WAYS;
+	size_t base = (size_t)(hash & (c->sets - 1)) * CT_ANSCACHE_WAYS;
 	size_t older = SIZE_MAX;
 	for (size_t i = base; i < base + CT_ANSCACHE_WAYS; i++) {
 		const ct_anscache_entry_t *e = &c->entry[i];

@@ -211,10 +211,21 @@ int ct_answer_init(ct_answer_ctx_t *ctx, ct_store_t *store)
 		seed = (uint64_t)(uintptr_t)ctx ^ (uint64_t)time(NULL);
 	}
 	ct_rng_seed(&ctx->rng, seed);
-	if ((ctx->cache = ct_anscache_new(ct_rng_next(&ctx->rng))) == NULL) {
+	if ((ctx->cache = ct_anscache_new(ct_rng_next(&ctx->rng), CT_ANSCACHE_SETS)) == NULL) {
 		return CT_ENOMEM;
 	}
 	return ct_reader_init(store, &ctx->txn);
+}
+
+int ct_answer_cache_sets(ct_answer_ctx_t *ctx, unsigned sets)
+{
+	ct_anscache_t *c = ct_anscache_new(ct_rng_next(&ctx->rng), sets);
+	if (c == NULL) {
+		return CT_ENOMEM;
+	}
+	ct_anscache_free(ctx->cache);
+	ctx->cache = c;
+	return CT_EOK;
 }
 
 void ct_answer_cache_off(ct_answer_ctx_t *ctx)

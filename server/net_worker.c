@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* A query worker: one thread, its own SO_REUSEPORT socket(s), answer context and buffers. */
 #include "net.h"
+#include "cutover/anscache.h"
 #include "cutover/errcode.h"
 #include "cutover/log.h"
 
@@ -65,6 +66,11 @@ int net_worker_init(worker_t *w, int id, const net_conf_t *conf, ct_store_t *sto
 	w->answer.chaos = &conf->chaos;
 	if (w->kind == NET_WORKER_UDP) {
 		return net_udp_init(w, &conf->listen[listen_idx], err, errlen);
+	}
+	/* TCP carries few of the queries: an eighth of the cache (1 MiB) */
+	if (ct_answer_cache_sets(&w->answer, CT_ANSCACHE_SETS / 8) != CT_EOK) {
+		snprintf(err, errlen, "worker %d: out of memory", id);
+		return -1;
 	}
 	return tcp_init(w, err, errlen);
 }

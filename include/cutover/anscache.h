@@ -20,7 +20,7 @@
 #include "cutover/pool.h"
 #include "cutover/wire.h"
 
-#define CT_ANSCACHE_SETS  1024 /* a power of two */
+#define CT_ANSCACHE_SETS  1024 /* by default (8 MiB of entries); a power of two */
 #define CT_ANSCACHE_WAYS  16 /* their tags fill one cache line */
 #define CT_ANSCACHE_DATA  488  /* name and body (512-byte entries); longer: not cached */
 #define CT_ANSCACHE_PLANS 64   /* pool plans, a power of two */
@@ -70,15 +70,18 @@ typedef struct {
 typedef struct ct_anscache {
 	uint64_t seed;
 	uint32_t turn; /* which way a full set gives up next */
+	uint32_t sets; /* a power of two */
 	/* each entry's hash (0: empty), a set's in one cache line: a lookup reads the entry it
-	 * matches, not every way (the entries are 8 MiB, mostly outside the CPU's caches) */
-	_Alignas(64) uint32_t tag[CT_ANSCACHE_SETS * CT_ANSCACHE_WAYS];
-	ct_anscache_entry_t entry[CT_ANSCACHE_SETS * CT_ANSCACHE_WAYS];
+	 * matches, not every way (the entries are megabytes, mostly outside the CPU's caches) */
+	uint32_t *tag;              /* sets x CT_ANSCACHE_WAYS, in the same mapping */
+	ct_anscache_entry_t *entry; /* sets x CT_ANSCACHE_WAYS, in the same mapping */
+	size_t size;                /* of the mapping */
 	ct_anscache_plan_t plans[CT_ANSCACHE_PLANS];
 } ct_anscache_t;
 
-/* A cache (mapped: pages are touched only as entries fill); NULL when out of memory. */
-ct_anscache_t *ct_anscache_new(uint64_t seed);
+/* A cache of sets sets (a power of two; mapped: pages are touched only as entries fill);
+ * NULL when out of memory. */
+ct_anscache_t *ct_anscache_new(uint64_t seed, unsigned sets);
 void ct_anscache_free(ct_anscache_t *c);
 
 /* The hash of a query: name (case-insensitive) and type; never 0. Answers of the same

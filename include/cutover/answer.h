@@ -98,6 +98,8 @@ typedef struct {
 /* Set up a worker's context (opens its reader, allocates its counters and its answer cache).
  * The store must outlive it. */
 int ct_answer_init(ct_answer_ctx_t *ctx, ct_store_t *store);
+/* A smaller (or larger) answer cache: sets sets of CT_ANSCACHE_WAYS (a power of two). */
+int ct_answer_cache_sets(ct_answer_ctx_t *ctx, unsigned sets);
 /* Answer every query from the database itself, without the answer cache. */
 void ct_answer_cache_off(ct_answer_ctx_t *ctx);
 void ct_answer_deinit(ct_answer_ctx_t *ctx);

@@ -35,7 +35,7 @@ static bool put(ct_anscache_t *c, const uint8_t *name, size_t len, uint16_t qtyp
 
 int main(void)
 {
-	ct_anscache_t *c = ct_anscache_new(0x5eed);
+	ct_anscache_t *c = ct_anscache_new(0x5eed, CT_ANSCACHE_SETS);
 	if (!ok(c != NULL, "a cache")) {
 		return 1;
 	}
@@ -83,7 +83,7 @@ int main(void)
 	   nused, CT_ANSCACHE_SETS);
 
 	/* Half as many names as entries: a set is 16 ways, so hardly one is crowded out. */
-	ct_anscache_t *d = ct_anscache_new(0xfeed);
+	ct_anscache_t *d = ct_anscache_new(0xfeed, CT_ANSCACHE_SETS);
 	size_t want = CT_ANSCACHE_SETS * CT_ANSCACHE_WAYS / 2, found = 0;
 	for (unsigned n = 0; n < want; n++) {
 		size_t l = bench_name(n, name);
@@ -96,6 +96,24 @@ int main(void)
 	ok(found >= want * 99 / 100, "%zu names filling half the cache: %zu still found", want,
 	   found);
 	ct_anscache_free(d);
+
+	/* a smaller cache (TCP workers': an eighth) holds what fits in it the same way */
+	ct_anscache_t *small = ct_anscache_new(0xbeef, CT_ANSCACHE_SETS / 8);
+	ok(small != NULL && small->sets == CT_ANSCACHE_SETS / 8, "a cache of an eighth the sets");
+	want = CT_ANSCACHE_SETS / 8 * CT_ANSCACHE_WAYS / 2;
+	found = 0;
+	for (unsigned n = 0; n < want; n++) {
+		size_t l = bench_name(n, name);
+		put(small, name, l, 1, 512, 3, body, sizeof(body));
+	}
+	for (unsigned n = 0; n < want; n++) {
+		size_t l = bench_name(n, name);
+		found += find(small, name, l, 1, 512, 3) != NULL;
+	}
+	ok(found >= want * 99 / 100, "%zu names filling half of it: %zu found", want, found);
+	ok(small->size < c->size / 4 && (uint8_t *)(small->entry + small->sets * CT_ANSCACHE_WAYS) <=
+	   (uint8_t *)small + small->size, "its mapping is far smaller, its entries inside it");
+	ct_anscache_free(small);
 	ct_anscache_free(c);
 	done_testing();
 	return tap_failed != 0;
