@@ -33,6 +33,20 @@ static bool put(ct_anscache_t *c, const uint8_t *name, size_t len, uint16_t qtyp
 			       CT_ANSCACHE_AA, NULL);
 }
 
+/* Keep an answer for each of n names, then count how many are found again. */
+static size_t fill_and_find(ct_anscache_t *c, size_t n, const uint8_t *body, size_t body_len)
+{
+	uint8_t name[64];
+	for (unsigned i = 0; i < n; i++) {
+		put(c, name, bench_name(i, name), 1, 512, 3, body, body_len);
+	}
+	size_t found = 0;
+	for (unsigned i = 0; i < n; i++) {
+		found += find(c, name, bench_name(i, name), 1, 512, 3) != NULL;
+	}
+	return found;
+}
+
 int main(void)
 {
 	ct_anscache_t *c = ct_anscache_new(0x5eed, CT_ANSCACHE_SETS);
@@ -84,15 +98,8 @@ int main(void)
 
 	/* Half as many names as entries: a set is 16 ways, so hardly one is crowded out. */
 	ct_anscache_t *d = ct_anscache_new(0xfeed, CT_ANSCACHE_SETS);
-	size_t want = CT_ANSCACHE_SETS * CT_ANSCACHE_WAYS / 2, found = 0;
-	for (unsigned n = 0; n < want; n++) {
-		size_t l = bench_name(n, name);
-		put(d, name, l, 1, 512, 3, body, sizeof(body));
-	}
-	for (unsigned n = 0; n < want; n++) {
-		size_t l = bench_name(n, name);
-		found += find(d, name, l, 1, 512, 3) != NULL;
-	}
+	size_t want = CT_ANSCACHE_SETS * CT_ANSCACHE_WAYS / 2;
+	size_t found = fill_and_find(d, want, body, sizeof(body));
 	ok(found >= want * 99 / 100, "%zu names filling half the cache: %zu still found", want,
 	   found);
 	ct_anscache_free(d);
@@ -101,15 +108,7 @@ int main(void)
 	ct_anscache_t *small = ct_anscache_new(0xbeef, CT_ANSCACHE_SETS / 8);
 	ok(small != NULL && small->sets == CT_ANSCACHE_SETS / 8, "a cache of an eighth the sets");
 	want = CT_ANSCACHE_SETS / 8 * CT_ANSCACHE_WAYS / 2;
-	found = 0;
-	for (unsigned n = 0; n < want; n++) {
-		size_t l = bench_name(n, name);
-		put(small, name, l, 1, 512, 3, body, sizeof(body));
-	}
-	for (unsigned n = 0; n < want; n++) {
-		size_t l = bench_name(n, name);
-		found += find(small, name, l, 1, 512, 3) != NULL;
-	}
+	found = fill_and_find(small, want, body, sizeof(body));
 	ok(found >= want * 99 / 100, "%zu names filling half of it: %zu found", want, found);
 	ok(small->size < c->size / 4 && (uint8_t *)(small->entry + small->sets * CT_ANSCACHE_WAYS) <=
 	   (uint8_t *)small + small->size, "its mapping is far smaller, its entries inside it");
