@@ -36,7 +36,7 @@ typedef struct {
 	bool has_plan;             /* a pool answer ends the response, from plan */
 	ct_wire_mark_t pool_at;    /* where the pool's records start */
 	ct_pool_plan_t *plan;      /* scratch, outside so lookup_t stays small to clear */
-	uint32_t token;            /* the caller's cache hash of the question (ct_answer_ctx_t), or 0 */
+	uint32_t token;            /* the caller's cache hash of the question, or 0 */
 } lookup_t;
 
 /* What a node (owner name) holds, from one cursor walk over its records. */

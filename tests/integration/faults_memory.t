@@ -154,8 +154,16 @@ my $after = rss_kb();
 diag("VmRSS after a further flood of $sent queries ($got replies): $after kB");
 ok($sent >= 200_000, "the flood sent $sent queries");
 ok($got >= $sent / 4, "cutoverd answered most of them ($got)");
-ok($after - $warm <= $GROWTH / 1024,
-   sprintf('RSS grew by %d kB at most (bound: %d kB)', $after - $warm, $GROWTH / 1024));
+SKIP: {
+	# Under make test-asan the RSS is mostly ASan's: its quarantine holds freed memory back
+	# and its fake stacks (stack-use-after-return) grow with each thread's deepest frames, by
+	# 4-8 MiB over this flood with a UDP and a TCP thread per worker. There this test checks
+	# for ASan reports and leaks (LeakSanitizer at exit); make test checks the bound.
+	skip('RSS under ASan is mostly its own (quarantine, fake stacks)', 1)
+		if ($ENV{ASAN_OPTIONS} // '') =~ /detect_leaks/;
+	ok($after - $warm <= $GROWTH / 1024,
+	   sprintf('RSS grew by %d kB at most (bound: %d kB)', $after - $warm, $GROWTH / 1024));
+}
 my $p = $t->query('www.app.example', 'A');
 is($p && $p->header->rcode, 'NOERROR', 'cutoverd still answers a normal query');
 is($t->stop, 0, 'and exits 0 on SIGTERM');
