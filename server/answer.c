@@ -880,16 +880,15 @@ void ct_answer_batch_end(ct_answer_ctx_t *ctx)
 
 uint32_t ct_answer_prefetch(const ct_answer_ctx_t *ctx, const uint8_t *pkt, size_t len)
 {
-	if (ctx->cache == NULL || len < CT_WIRE_HDRLEN || pkt[4] != 0 || pkt[5] != 1) {
+	if (ctx->cache == NULL || len < CT_WIRE_HDRLEN || ct_get16(pkt + 4) != 1) {
 		return 0;
 	}
-	int n = ct_dname_check(pkt + CT_WIRE_HDRLEN, len - CT_WIRE_HDRLEN);
-	if (n <= 0 || CT_WIRE_HDRLEN + (size_t)n + 4 > len) {
+	int n = ct_query_qname_len(pkt, len);
+	if (n < 0) {
 		return 0;
 	}
-	const uint8_t *qtype = pkt + CT_WIRE_HDRLEN + n;
 	uint32_t hash = ct_anscache_hash(ctx->cache, pkt + CT_WIRE_HDRLEN, (size_t)n,
-					 (uint16_t)(qtype[0] << 8 | qtype[1]));
+					 ct_get16(pkt + CT_WIRE_HDRLEN + n));
 	ct_anscache_prefetch_set(ctx->cache, hash);
 	return hash;
 }

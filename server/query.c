@@ -85,6 +85,13 @@ static int parse_opt(const uint8_t *pkt, uint16_t rclass, uint32_t ttl, const ui
 	return CT_RCODE_NOERROR;
 }
 
+int ct_query_qname_len(const uint8_t *pkt, size_t len)
+{
+	/* The question name must be plain: nothing precedes it for a pointer to refer to. */
+	int n = ct_dname_check(pkt + CT_WIRE_HDRLEN, len - CT_WIRE_HDRLEN);
+	return n < 0 || CT_WIRE_HDRLEN + (size_t)n + 4 > len ? -1 : n;
+}
+
 int ct_query_parse(const uint8_t *pkt, size_t len, ct_query_t *q)
 {
 	memset(q, 0, sizeof(*q));
@@ -104,10 +111,9 @@ int ct_query_parse(const uint8_t *pkt, size_t len, ct_query_t *q)
 	if (qdcount != 1) {
 		return q->opcode == 0 ? CT_RCODE_FORMERR : CT_RCODE_NOTIMP;
 	}
-	/* The question name must be plain: nothing precedes it for a pointer to refer to. */
 	size_t pos = CT_WIRE_HDRLEN;
-	int n = ct_dname_check(pkt + pos, len - pos);
-	if (n < 0 || pos + (size_t)n + 4 > len) {
+	int n = ct_query_qname_len(pkt, len);
+	if (n < 0) {
 		return CT_RCODE_FORMERR;
 	}
 	memcpy(q->qname, pkt + pos, (size_t)n);

@@ -42,3 +42,7 @@ typedef struct {
  * before an error are valid (has_question, edns) so the error response can echo them.
  */
 int ct_query_parse(const uint8_t *pkt, size_t len, ct_query_t *q);
+
+/* The length of the question's name in pkt[0..len) (a message of at least a header): plain,
+ * right after the header, with its type and class after it; -1 when it is not. */
+int ct_query_qname_len(const uint8_t *pkt, size_t len);
