@@ -41,6 +41,6 @@ bool ct_chaos_put(const ct_chaos_t *c, const ct_query_t *q, ct_wire_t *w)
 	p[12] = (uint8_t)n;
 	memcpy(p + 13, text, n);
 	w->len += 13 + n;
-	ct_put16(w->buf + 6, (uint16_t)(ct_wire_count(w->buf, CT_SEC_ANSWER) + 1));
+	ct_wire_count_one(w->buf, CT_SEC_ANSWER);
 	return true;
 }

@@ -174,8 +174,7 @@ int ct_wire_put_rr(ct_wire_t *w, int sec, const uint8_t *owner, uint16_t type, u
 		return ret;
 	}
 	ct_put16(w->buf + rdlen_at, (uint16_t)(w->len - rdlen_at - 2));
-	uint8_t *cnt = w->buf + 6 + 2 * sec;
-	ct_put16(cnt, (uint16_t)(ct_get16(cnt) + 1));
+	ct_wire_count_one(w->buf, sec);
 	return CT_EOK;
 }
 
@@ -205,8 +204,7 @@ int ct_wire_repeat_rr(ct_wire_t *w, int sec, size_t at, const uint8_t *rdata, ui
 	ct_put16(p + 10, rdlen);
 	memcpy(p + 12, rdata, rdlen);
 	w->len += 12 + (size_t)rdlen;
-	uint8_t *cnt = w->buf + 6 + 2 * sec;
-	ct_put16(cnt, (uint16_t)(ct_get16(cnt) + 1));
+	ct_wire_count_one(w->buf, sec);
 	return CT_EOK;
 }
 

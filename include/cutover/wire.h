@@ -74,3 +74,11 @@ static inline uint16_t ct_wire_count(const uint8_t *msg, int sec)
 {
 	return (uint16_t)(msg[6 + 2 * sec] << 8 | msg[7 + 2 * sec]);
 }
+
+/* One more record in section sec's count (for records written by hand after the header). */
+static inline void ct_wire_count_one(uint8_t *msg, int sec)
+{
+	uint16_t n = (uint16_t)(ct_wire_count(msg, sec) + 1);
+	msg[6 + 2 * sec] = (uint8_t)(n >> 8);
+	msg[7 + 2 * sec] = (uint8_t)n;
+}
